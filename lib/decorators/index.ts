@@ -1,0 +1,3 @@
+export * from './public.decorator.js';
+export * from './gateway-identity.decorators.js';
+export * from './inject-gateway-auth-options.decorator.js';

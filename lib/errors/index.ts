@@ -1,0 +1,2 @@
+export * from './gateway-auth.error.js';
+export { GatewayAuthHttpException, type GatewayAuthErrorBody } from './to-http-exception.js';

@@ -1,0 +1,239 @@
+import { GatewayAuthConfigError } from './errors/gateway-auth.error.js';
+import type {
+  GatewayAuthModuleOptions,
+  GatewayJwsAlgorithm,
+} from './interfaces/gateway-auth-options.interface.js';
+import { normalizeAudience, parseHttpUri, type ParsedHttpUri } from './utils/audience.util.js';
+import { normalizeTyp } from './utils/token-inspection.util.js';
+
+/** The options after validation and defaults: what the strategy and the guard use. */
+export interface ResolvedGatewayAuthOptions {
+  readonly jwksUri: string;
+  readonly issuers: readonly string[];
+  readonly audience:
+    | { readonly kind: 'route'; readonly base: ParsedHttpUri }
+    | { readonly kind: 'static'; readonly values: readonly string[] };
+  readonly algorithms: readonly GatewayJwsAlgorithm[];
+  readonly clockToleranceSeconds: number;
+  /** Lower-case header name the token is read from. */
+  readonly tokenHeader: string;
+  readonly typ: readonly string[] | undefined;
+  readonly maxTokenLength: number;
+  readonly realm: string;
+  readonly jwks: {
+    readonly cacheMaxAgeMs: number;
+    readonly cacheMaxEntries: number;
+    readonly requestsPerMinute: number;
+    readonly timeoutMs: number;
+  };
+}
+
+export const SUPPORTED_ALGORITHMS: readonly GatewayJwsAlgorithm[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+];
+
+export const DEFAULTS = {
+  algorithms: ['RS256', 'ES256'] as readonly GatewayJwsAlgorithm[],
+  clockToleranceSeconds: 30,
+  maxTokenLength: 8192,
+  realm: 'api',
+  jwks: { cacheMaxAgeMs: 600_000, cacheMaxEntries: 16, requestsPerMinute: 10, timeoutMs: 5_000 },
+} as const;
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const QUOTABLE = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/;
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/**
+ * Validates the module options and applies defaults. Reports every problem at once, one line per
+ * option path, so a misconfigured service fails at startup with a message that says what to fix.
+ *
+ * @throws {GatewayAuthConfigError}
+ */
+export function resolveGatewayAuthOptions(input: unknown): ResolvedGatewayAuthOptions {
+  const issues: string[] = [];
+  if (typeof input !== 'object' || input === null) {
+    throw new GatewayAuthConfigError([
+      'options: expected an object with jwksUri, issuer and audience',
+    ]);
+  }
+  const options = input as Partial<Record<keyof GatewayAuthModuleOptions, unknown>>;
+  const known = new Set<string>([
+    'jwksUri', 'issuer', 'audience', 'algorithms', 'clockToleranceSeconds', 'tokenHeader', 'typ',
+    'maxTokenLength', 'realm', 'jwks',
+  ]);
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) issues.push(`${key}: unknown option (known: ${[...known].join(', ')})`);
+  }
+
+  const jwksUri = checkJwksUri(options.jwksUri, issues);
+  const issuers = stringList(options.issuer, 'issuer', issues, 'the iss value(s) your gateway puts in its tokens');
+  const audience = checkAudience(options.audience, issues);
+  const algorithms = checkAlgorithms(options.algorithms, issues);
+  const clockToleranceSeconds = checkNumber(options.clockToleranceSeconds, 'clockToleranceSeconds', DEFAULTS.clockToleranceSeconds, 0, 300, issues);
+  const maxTokenLength = checkNumber(options.maxTokenLength, 'maxTokenLength', DEFAULTS.maxTokenLength, 256, 1_048_576, issues);
+
+  let tokenHeader = 'authorization';
+  if (options.tokenHeader !== undefined) {
+    if (typeof options.tokenHeader !== 'string' || !HEADER_NAME.test(options.tokenHeader)) {
+      issues.push('tokenHeader: must be an HTTP header name such as "x-gateway-jwt"');
+    } else {
+      tokenHeader = options.tokenHeader.toLowerCase();
+    }
+  }
+
+  let typ: string[] | undefined;
+  if (options.typ !== undefined) {
+    typ = stringList(options.typ, 'typ', issues, 'e.g. "JWT" or "at+jwt"').map(normalizeTyp);
+  }
+
+  let realm: string = DEFAULTS.realm;
+  if (options.realm !== undefined) {
+    if (typeof options.realm !== 'string' || !QUOTABLE.test(options.realm)) {
+      issues.push('realm: must be non-empty printable ASCII without " or \\ (RFC 6750 §3)');
+    } else {
+      realm = options.realm;
+    }
+  }
+
+  const jwks = checkJwks(options.jwks, issues);
+
+  if (issues.length > 0) throw new GatewayAuthConfigError(issues);
+  return {
+    jwksUri: jwksUri as string,
+    issuers,
+    audience: audience as ResolvedGatewayAuthOptions['audience'],
+    algorithms,
+    clockToleranceSeconds,
+    tokenHeader,
+    typ,
+    maxTokenLength,
+    realm,
+    jwks,
+  };
+}
+
+function checkJwksUri(value: unknown, issues: string[]): string | undefined {
+  if (typeof value !== 'string' || value.trim() === '') {
+    issues.push("jwksUri: required; the gateway's JWKS URL, e.g. https://gateway.example.com/.well-known/jwks.json");
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    issues.push(`jwksUri: "${value}" is not an absolute URL`);
+    return undefined;
+  }
+  if (url.protocol === 'http:' && !LOOPBACK_HOST.test(url.hostname)) {
+    issues.push(`jwksUri: must use https: (http: is allowed for loopback hosts only), got "${value}"`);
+  } else if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    issues.push(`jwksUri: must be an https: URL, got "${value}"`);
+  }
+  if (url.username || url.password) {
+    issues.push('jwksUri: must not carry credentials; use request headers instead');
+  }
+  return value;
+}
+
+function checkAudience(value: unknown, issues: string[]): ResolvedGatewayAuthOptions['audience'] | undefined {
+  const hint = "audience: required; { baseUrl: 'https://api.example.com' } (the public URL of this service at the gateway) or { value: '...' }";
+  if (typeof value !== 'object' || value === null) {
+    issues.push(hint);
+    return undefined;
+  }
+  const audience = value as { baseUrl?: unknown; value?: unknown };
+  if (audience.baseUrl !== undefined && audience.value !== undefined) {
+    issues.push('audience: set either baseUrl or value, not both');
+    return undefined;
+  }
+  if (audience.baseUrl !== undefined) {
+    const raw = audience.baseUrl;
+    const base = typeof raw === 'string' ? parseHttpUri(raw) : undefined;
+    if (typeof raw !== 'string' || !base) {
+      issues.push(`audience.baseUrl: must be an absolute http: or https: URL without credentials, got ${JSON.stringify(raw)}`);
+      return undefined;
+    }
+    if (/[?#]/.test(raw)) {
+      issues.push(`audience.baseUrl: must not have a query string or fragment, got "${raw}"`);
+      return undefined;
+    }
+    return { kind: 'route', base };
+  }
+  if (audience.value !== undefined) {
+    const values = stringList(audience.value, 'audience.value', issues, 'the aud value your gateway puts in its tokens');
+    return { kind: 'static', values: values.map(normalizeAudience) };
+  }
+  issues.push(hint);
+  return undefined;
+}
+
+function checkAlgorithms(value: unknown, issues: string[]): GatewayJwsAlgorithm[] {
+  if (value === undefined) return [...DEFAULTS.algorithms];
+  if (!Array.isArray(value) || value.length === 0) {
+    issues.push(`algorithms: must be a non-empty list drawn from ${SUPPORTED_ALGORITHMS.join(', ')}`);
+    return [];
+  }
+  const result: GatewayJwsAlgorithm[] = [];
+  for (const alg of value as unknown[]) {
+    if (typeof alg === 'string' && (SUPPORTED_ALGORITHMS as readonly string[]).includes(alg)) {
+      result.push(alg as GatewayJwsAlgorithm);
+    } else if (typeof alg === 'string' && (/^HS/i.test(alg) || alg.toLowerCase() === 'none')) {
+      issues.push(`algorithms: "${alg}" is refused: a gateway signs with a private key, and ${alg === 'none' ? 'unsigned tokens' : 'HMAC with a public key'} would let anyone forge tokens (RFC 8725 §2.1, §3.1)`);
+    } else if (alg === 'EdDSA') {
+      issues.push('algorithms: "EdDSA" is not supported yet (passport-jwt verifies with jsonwebtoken, which lacks it); use RS*, PS* or ES*');
+    } else {
+      issues.push(`algorithms: unknown algorithm ${JSON.stringify(alg)}; choose from ${SUPPORTED_ALGORITHMS.join(', ')}`);
+    }
+  }
+  return [...new Set(result)];
+}
+
+function checkJwks(value: unknown, issues: string[]): ResolvedGatewayAuthOptions['jwks'] {
+  const d = DEFAULTS.jwks;
+  if (value === undefined) return { ...d };
+  if (typeof value !== 'object' || value === null) {
+    issues.push('jwks: must be an object');
+    return { ...d };
+  }
+  const jwks = value as Record<string, unknown>;
+  return {
+    cacheMaxAgeMs: checkNumber(jwks['cacheMaxAgeMs'], 'jwks.cacheMaxAgeMs', d.cacheMaxAgeMs, 1_000, 86_400_000, issues),
+    cacheMaxEntries: checkNumber(jwks['cacheMaxEntries'], 'jwks.cacheMaxEntries', d.cacheMaxEntries, 1, 1_000, issues),
+    requestsPerMinute: checkNumber(jwks['requestsPerMinute'], 'jwks.requestsPerMinute', d.requestsPerMinute, 1, 600, issues),
+    timeoutMs: checkNumber(jwks['timeoutMs'], 'jwks.timeoutMs', d.timeoutMs, 100, 60_000, issues),
+  };
+}
+
+function stringList(value: unknown, path: string, issues: string[], hint: string): string[] {
+  const list = typeof value === 'string' ? [value] : Array.isArray(value) ? (value as unknown[]) : undefined;
+  if (!list || list.length === 0 || list.some(v => typeof v !== 'string' || v.trim() === '')) {
+    issues.push(`${path}: required; a non-empty string or list of non-empty strings (${hint})`);
+    return [];
+  }
+  return list as string[];
+}
+
+function checkNumber(
+  value: unknown,
+  path: string,
+  fallback: number,
+  min: number,
+  max: number,
+  issues: string[],
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    issues.push(`${path}: must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    return fallback;
+  }
+  return value;
+}

@@ -1,0 +1,154 @@
+import { Inject, Injectable, Logger, type ExecutionContext } from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import {
+  GATEWAY_AUTH_RESOLVED_OPTIONS,
+  GATEWAY_JWT_STRATEGY,
+  PUBLIC_ROUTE_METADATA,
+} from '../gateway-auth.constants.js';
+import type { ResolvedGatewayAuthOptions } from '../gateway-auth.options.js';
+import type { GatewayIdentity } from '../interfaces/gateway-identity.interface.js';
+import {
+  AudienceMismatchError,
+  GatewayAuthError,
+  InvalidRequestError,
+} from '../errors/gateway-auth.error.js';
+import { toHttpException } from '../errors/to-http-exception.js';
+import { audienceMatches, routeAudience } from '../utils/audience.util.js';
+import { extractToken, type RequestWithHeaders } from '../utils/token-extractor.util.js';
+import { peekForLog } from '../utils/token-inspection.util.js';
+import { toVerificationError } from '../utils/verification-error.util.js';
+
+/** The parts of an Express or Fastify request the guard reads. */
+export interface GatewayRequest extends RequestWithHeaders {
+  readonly method?: string;
+  readonly originalUrl?: string;
+  readonly url?: string;
+  user?: unknown;
+}
+
+/**
+ * The global guard (registered as `APP_GUARD` by `GatewayAuthModule`). For every route not marked
+ * `@Public()` it runs the `gateway-jwt` strategy, then checks that the token's `aud` names the
+ * route being called. Every refusal is logged once and answered per RFC 6750 with a stable code.
+ *
+ * Subclass it to change a step: the helper methods are `protected`.
+ *
+ * @throws {GatewayAuthHttpException} 401 (invalid or missing token), 400 (malformed header),
+ *   503 (signing keys unavailable)
+ * @publicApi
+ */
+@Injectable()
+export class GatewayAuthGuard extends AuthGuard(GATEWAY_JWT_STRATEGY) {
+  protected readonly logger = new Logger('GatewayAuth');
+
+  constructor(
+    protected readonly reflector: Reflector,
+    @Inject(GATEWAY_AUTH_RESOLVED_OPTIONS) protected readonly gatewayOptions: ResolvedGatewayAuthOptions,
+    protected readonly adapterHost: HttpAdapterHost,
+  ) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.isPublic(context)) return true;
+    if (context.getType() !== 'http') {
+      throw new Error(
+        `GatewayAuthGuard protects HTTP routes only; mark ${context.getClass().name}.${context.getHandler().name} @Public() to run it over ${context.getType()}`,
+      );
+    }
+    await super.canActivate(context);
+    const request = context.switchToHttp().getRequest<GatewayRequest>();
+    const identity = request.user as GatewayIdentity;
+    const required = this.requiredAudience(request);
+    if (!audienceMatches(identity.claims.aud, required)) {
+      const actual = typeof identity.claims.aud === 'string' ? [identity.claims.aud] : identity.claims.aud;
+      this.reject(new AudienceMismatchError(required, actual), context);
+    }
+    return true;
+  }
+
+  /**
+   * Passport's verdict, translated into our errors: the single place where verification failures
+   * (reported by passport-jwt in `info`, or thrown by `validate()` in `err`) become refusals.
+   */
+  override handleRequest<TUser = GatewayIdentity>(
+    err: unknown,
+    user: unknown,
+    info: unknown,
+    context: ExecutionContext,
+  ): TUser {
+    if (!err && user) return user as TUser;
+    if (err && !(err instanceof GatewayAuthError)) throw err; // a bug, not a bad token
+    let error = toVerificationError(err ?? info);
+    if (error.code === 'token_missing') {
+      const request = context.switchToHttp().getRequest<GatewayRequest>();
+      if (extractToken(request, this.gatewayOptions.tokenHeader).kind === 'malformed') {
+        error = new InvalidRequestError(
+          `The ${this.gatewayOptions.tokenHeader} header must hold a single bearer token`,
+        );
+      }
+    }
+    return this.reject(error, context);
+  }
+
+  /** True for handlers or controllers marked `@Public()`. */
+  protected isPublic(context: ExecutionContext): boolean {
+    return (
+      this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE_METADATA, [
+        context.getHandler(),
+        context.getClass(),
+      ]) === true
+    );
+  }
+
+  /** The normalised audience values of which the token must carry one. */
+  protected requiredAudience(request: GatewayRequest): readonly string[] {
+    const audience = this.gatewayOptions.audience;
+    if (audience.kind === 'static') return audience.values;
+    const value = routeAudience(audience.base, request.originalUrl ?? request.url ?? '');
+    return value === undefined ? [] : [value];
+  }
+
+  /** Logs the refusal once, sets the RFC 6750 headers and throws the HTTP exception. */
+  protected reject(error: GatewayAuthError, context: ExecutionContext): never {
+    const http = context.switchToHttp();
+    const request = http.getRequest<GatewayRequest>();
+    this.logRejection(error, request);
+    const exception = toHttpException(error, this.gatewayOptions.realm);
+    const response: unknown = http.getResponse();
+    const adapter = this.adapterHost.httpAdapter;
+    for (const [name, value] of Object.entries(exception.headers)) {
+      adapter.setHeader(response, name, value);
+    }
+    throw exception;
+  }
+
+  protected logRejection(error: GatewayAuthError, request: GatewayRequest): void {
+    const target = (request.originalUrl ?? request.url ?? '').split('?')[0] ?? '';
+    const extraction = extractToken(request, this.gatewayOptions.tokenHeader);
+    const seen = extraction.kind === 'found' ? peekForLog(extraction.token) : {};
+    const fields = [
+      `code=${error.code}`,
+      `route=${clip(`${request.method ?? '?'} ${target}`)}`,
+      ...(['kid', 'iss', 'sub'] as const)
+        .filter(name => seen[name] !== undefined)
+        .map(name => `${name}=${clip(seen[name])}`),
+    ];
+    const line = `Rejected request: ${error.message}; ${fields.join(' ')}`;
+    if (error.code === 'token_missing' || error.code === 'invalid_request') {
+      this.logger.debug(line);
+    } else if (error.code === 'jwks_unavailable') {
+      const cause = error.cause instanceof Error ? ` (${error.cause.name}: ${error.cause.message})` : '';
+      this.logger.error(line + cause);
+    } else {
+      this.logger.warn(line);
+    }
+  }
+}
+
+/** Untrusted values are quoted and escaped (no log injection) and cut short. */
+function clip(value: unknown): string {
+  const text = JSON.stringify(typeof value === 'string' ? value : String(value)) ?? '';
+  return text.length > 202 ? `${text.slice(0, 200)}…"` : text;
+}

@@ -1,0 +1,132 @@
+/**
+ * The asymmetric JWS algorithms the strategy can verify (RFC 7518 §3.1). `HS*` and `none` are not
+ * in this list on purpose: a gateway's public key must never be usable as an HMAC secret (RFC 8725 §2.1).
+ * @publicApi
+ */
+export type GatewayJwsAlgorithm =
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512';
+
+/**
+ * The audience is the public URL of the route being called: `baseUrl` joined with the request path
+ * as the service received it (query string dropped). A token minted for `/orders` opens `/orders`
+ * and nothing else.
+ * @publicApi
+ */
+export interface GatewayRouteAudienceOptions {
+  /**
+   * The public URL at which the gateway exposes this service, e.g. `https://api.example.com`
+   * or, when the gateway strips a listen path, `https://api.example.com/service2`.
+   * Absolute `http:`/`https:` URL without query string or fragment.
+   */
+  readonly baseUrl: string;
+}
+
+/**
+ * A fixed audience, for gateways that put one service URI (or name) in `aud` whatever the route.
+ * @publicApi
+ */
+export interface GatewayStaticAudienceOptions {
+  /** The accepted audience value(s); the token's `aud` must contain at least one. */
+  readonly value: string | readonly string[];
+}
+
+/** @publicApi */
+export type GatewayAudienceOptions = GatewayRouteAudienceOptions | GatewayStaticAudienceOptions;
+
+/**
+ * How keys are fetched from the gateway's JWKS endpoint (jwks-rsa underneath).
+ * @publicApi
+ */
+export interface GatewayJwksOptions {
+  /**
+   * How long a fetched key is trusted before it is fetched again, in milliseconds.
+   * @default 600000 (10 minutes)
+   */
+  readonly cacheMaxAgeMs?: number;
+  /**
+   * How many keys (kids) are kept in the cache.
+   * @default 16
+   */
+  readonly cacheMaxEntries?: number;
+  /**
+   * At most this many JWKS requests per minute, so a flood of tokens with random `kid`s cannot
+   * turn this service into an amplifier against the gateway.
+   * @default 10
+   */
+  readonly requestsPerMinute?: number;
+  /**
+   * Socket timeout of one JWKS request, in milliseconds.
+   * @default 5000
+   */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Options of `GatewayAuthModule.forRoot()` / `forRootAsync()`.
+ * @publicApi
+ */
+export interface GatewayAuthModuleOptions {
+  /**
+   * The gateway's JWKS endpoint. Must be `https:`, except on a loopback host
+   * (`localhost`, `127.0.0.0/8`, `[::1]`) where `http:` is allowed for development and tests.
+   */
+  readonly jwksUri: string;
+  /**
+   * The accepted `iss` value(s): with Tyk-style gateways, the Subject DN of the gateway's signing
+   * certificate, e.g. `CN=IAG Signing,O=Example`. Compared exactly.
+   */
+  readonly issuer: string | readonly string[];
+  /** Which `aud` a token must carry: the route's public URL (`baseUrl`) or a fixed value. */
+  readonly audience: GatewayAudienceOptions;
+  /**
+   * Allowed signature algorithms (RFC 8725 §3.1). Asymmetric only.
+   * @default ['RS256', 'ES256']
+   */
+  readonly algorithms?: readonly GatewayJwsAlgorithm[];
+  /**
+   * Seconds of clock difference tolerated between the gateway and this service for `exp`, `nbf`, `iat`.
+   * @default 30
+   */
+  readonly clockToleranceSeconds?: number;
+  /**
+   * Read the token from this header instead of `Authorization`. Its value may be the raw token or
+   * `Bearer <token>`. Header names are case-insensitive.
+   * @default undefined (the `Authorization: Bearer` header, RFC 6750 §2.1)
+   */
+  readonly tokenHeader?: string;
+  /**
+   * When set, the token's `typ` header must be one of these (compared case-insensitively, an
+   * `application/` prefix ignored, RFC 7515 §4.1.9), e.g. `'JWT'` or `'at+jwt'` (RFC 9068).
+   * When unset, any `typ` or none is accepted.
+   * @default undefined
+   */
+  readonly typ?: string | readonly string[];
+  /**
+   * Longest token accepted, in characters, checked before any decoding.
+   * @default 8192
+   */
+  readonly maxTokenLength?: number;
+  /**
+   * The `realm` of the `WWW-Authenticate` challenge (RFC 6750 §3).
+   * @default 'api'
+   */
+  readonly realm?: string;
+  /** JWKS fetching and caching. */
+  readonly jwks?: GatewayJwksOptions;
+}
+
+/**
+ * Implemented by a class given to `forRootAsync({ useClass })`.
+ * @publicApi
+ */
+export interface GatewayAuthOptionsFactory {
+  createGatewayAuthOptions(): GatewayAuthModuleOptions | Promise<GatewayAuthModuleOptions>;
+}

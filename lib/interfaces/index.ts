@@ -1,0 +1,2 @@
+export * from './gateway-auth-options.interface.js';
+export * from './gateway-identity.interface.js';

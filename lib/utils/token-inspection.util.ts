@@ -1,0 +1,94 @@
+import {
+  AlgorithmNotAllowedError,
+  TokenMalformedError,
+  TokenTooLargeError,
+  TypMismatchError,
+} from '../errors/gateway-auth.error.js';
+
+/**
+ * Checks on the compact JWS done before any key is looked up, so that garbage, oversized tokens
+ * and disallowed algorithms never reach the JWKS endpoint (RFC 8725 §3.1, §2.1).
+ */
+
+export interface JwsHeader {
+  readonly alg: string;
+  readonly kid?: string;
+  readonly typ?: string;
+  readonly [parameter: string]: unknown;
+}
+
+export interface InspectionRules {
+  readonly maxTokenLength: number;
+  readonly algorithms: readonly string[];
+  /** Lower-case, without `application/`; undefined accepts any. */
+  readonly typ: readonly string[] | undefined;
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/** Decodes one base64url JSON object segment; `undefined` when it is not one. */
+export function decodeSegment(segment: string): Record<string, unknown> | undefined {
+  if (!BASE64URL.test(segment)) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lower-cases a media type and drops the `application/` prefix (RFC 7515 §4.1.9). */
+export function normalizeTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}
+
+/**
+ * @throws {TokenTooLargeError} longer than the limit (checked first, before decoding)
+ * @throws {TokenMalformedError} not three base64url parts with JSON object header and payload
+ * @throws {AlgorithmNotAllowedError} `alg` absent or not in the allow-list
+ * @throws {TypMismatchError} `typ` not among the configured values
+ */
+export function inspectToken(token: string, rules: InspectionRules): JwsHeader {
+  if (token.length > rules.maxTokenLength) {
+    throw new TokenTooLargeError(token.length, rules.maxTokenLength);
+  }
+  const parts = token.split('.');
+  if (parts.length !== 3) {
+    throw new TokenMalformedError('The token is not a compact JWS (three dot-separated parts)');
+  }
+  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
+  const header = decodeSegment(headerPart);
+  if (!header) throw new TokenMalformedError('The token header is not a base64url JSON object');
+  if (!decodeSegment(payloadPart)) {
+    throw new TokenMalformedError('The token payload is not a base64url JSON object');
+  }
+  if (!BASE64URL.test(signaturePart)) {
+    throw new TokenMalformedError('The token signature is missing or not base64url');
+  }
+  const { alg, kid, typ } = header;
+  if (typeof alg !== 'string' || !rules.algorithms.includes(alg)) {
+    throw new AlgorithmNotAllowedError(typeof alg === 'string' ? alg : undefined);
+  }
+  if (kid !== undefined && typeof kid !== 'string') {
+    throw new TokenMalformedError('The token kid header is not a string');
+  }
+  if (typ !== undefined && typeof typ !== 'string') {
+    throw new TokenMalformedError('The token typ header is not a string');
+  }
+  if (rules.typ && (typ === undefined || !rules.typ.includes(normalizeTyp(typ)))) {
+    throw new TypMismatchError(typ);
+  }
+  return header as JwsHeader;
+}
+
+/** Unverified `kid`, `iss` and `sub`, for logging a rejection only; never trusted. */
+export function peekForLog(token: string): { kid?: unknown; iss?: unknown; sub?: unknown } {
+  if (token.length > 16384) return {};
+  const [headerPart = '', payloadPart = ''] = token.split('.');
+  const header = decodeSegment(headerPart);
+  const payload = decodeSegment(payloadPart);
+  return { kid: header?.['kid'], iss: payload?.['iss'], sub: payload?.['sub'] };
+}
