@@ -65,12 +65,12 @@ export function inspectToken(token: string, rules: InspectionRules): JwsHeader {
   if (!decodeSegment(payloadPart)) {
     throw new TokenMalformedError('The token payload is not a base64url JSON object');
   }
-  if (!BASE64URL.test(signaturePart)) {
-    throw new TokenMalformedError('The token signature is missing or not base64url');
-  }
   const { alg, kid, typ } = header;
   if (typeof alg !== 'string' || !rules.algorithms.includes(alg)) {
     throw new AlgorithmNotAllowedError(typeof alg === 'string' ? alg : undefined);
+  }
+  if (!BASE64URL.test(signaturePart)) {
+    throw new TokenMalformedError('The token signature is missing or not base64url');
   }
   if (kid !== undefined && typeof kid !== 'string') {
     throw new TokenMalformedError('The token kid header is not a string');
