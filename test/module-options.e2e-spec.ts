@@ -79,6 +79,29 @@ describe('audience.baseUrl with a path: a gateway that strips its listen path', 
   });
 });
 
+describe('an application with a global prefix', () => {
+  it('derives the audience from the full path the service received, prefix included', async () => {
+    const { app } = await createTestApp(
+      { jwksUri: jwks.url, issuer: ISSUER, audience: { baseUrl: BASE_URL } },
+      'forRoot',
+      undefined,
+      nest => nest.setGlobalPrefix('api/v1'),
+    );
+    try {
+      const token = await mint(key, '/api/v1/orders/7');
+      const ok = await request(app.getHttpServer()).get('/api/v1/orders/7').set('Authorization', `Bearer ${token}`);
+      expect(ok.status).toBe(200);
+      expect(ok.body).toEqual({ caller: CALLER_DN, order: { id: '7' } });
+      const withoutPrefix = await mint(key, '/orders/7');
+      const refused = await request(app.getHttpServer()).get('/api/v1/orders/7').set('Authorization', `Bearer ${withoutPrefix}`);
+      expect(refused.body.code).toBe('audience_mismatch');
+      expect((await request(app.getHttpServer()).get('/api/v1/health')).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('issuer list, typ, algorithms, realm', () => {
   it('accepts any configured issuer and checks typ when asked to', async () => {
     await withApp({ issuer: ['CN=Old Gateway,O=Example', ISSUER], typ: 'at+jwt', realm: 'orders' }, async app => {
