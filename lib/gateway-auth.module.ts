@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { PassportModule } from '@nestjs/passport';
 import { GATEWAY_AUTH_RESOLVED_OPTIONS } from './gateway-auth.constants.js';
 import { GatewayAuthExplorer } from './gateway-auth.explorer.js';
 import { ConfigurableModuleClass } from './gateway-auth.module-definition.js';
@@ -28,7 +27,7 @@ import { GatewayJwtStrategy } from './strategies/gateway-jwt.strategy.js';
  * @publicApi
  */
 @Module({
-  imports: [PassportModule, DiscoveryModule],
+  imports: [DiscoveryModule],
   providers: [
     resolvedOptionsProvider,
     GatewayJwtStrategy,

@@ -79,6 +79,38 @@ describe('audience.baseUrl with a path: a gateway that strips its listen path', 
   });
 });
 
+describe('two applications in one process', () => {
+  it('each verifies with its own gateway settings, never the other one\'s', async () => {
+    const otherKey = await createTestKey('other-1', 'RS256');
+    const otherJwks = await startJwksServer([otherKey.jwk]);
+    const first = await createTestApp({ jwksUri: jwks.url, issuer: ISSUER, audience: { baseUrl: BASE_URL } });
+    const second = await createTestApp({ jwksUri: otherJwks.url, issuer: 'CN=Other Gateway', audience: { baseUrl: BASE_URL } });
+    try {
+      const firstToken = await mint(key, '/orders');
+      const secondToken = await mint(otherKey, '/orders', { claims: { iss: 'CN=Other Gateway' } });
+      const call = (app: INestApplication, token: string) =>
+        request(app.getHttpServer()).get('/orders').set('Authorization', `Bearer ${token}`);
+
+      const results = await Promise.all([
+        call(first.app, firstToken),
+        call(second.app, secondToken),
+        call(first.app, secondToken),
+        call(second.app, firstToken),
+      ]);
+      expect(results.map(response => [response.status, response.body.code])).toEqual([
+        [200, undefined],
+        [200, undefined],
+        [401, 'unknown_key'],
+        [401, 'unknown_key'],
+      ]);
+    } finally {
+      await first.app.close();
+      await second.app.close();
+      await otherJwks.close();
+    }
+  });
+});
+
 describe('an application with a global prefix', () => {
   it('derives the audience from the full path the service received, prefix included', async () => {
     const { app } = await createTestApp(

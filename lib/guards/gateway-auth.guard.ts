@@ -1,11 +1,7 @@
-import { Inject, Injectable, Logger, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
-import {
-  GATEWAY_AUTH_RESOLVED_OPTIONS,
-  GATEWAY_JWT_STRATEGY,
-  PUBLIC_ROUTE_METADATA,
-} from '../gateway-auth.constants.js';
+import passport from 'passport';
+import { GATEWAY_AUTH_RESOLVED_OPTIONS, PUBLIC_ROUTE_METADATA } from '../gateway-auth.constants.js';
 import type { ResolvedGatewayAuthOptions } from '../gateway-auth.options.js';
 import type { GatewayIdentity } from '../interfaces/gateway-identity.interface.js';
 import {
@@ -18,6 +14,7 @@ import { audienceMatches, routeAudience } from '../utils/audience.util.js';
 import { extractToken, type RequestWithHeaders } from '../utils/token-extractor.util.js';
 import { peekForLog } from '../utils/token-inspection.util.js';
 import { toVerificationError } from '../utils/verification-error.util.js';
+import { GatewayJwtStrategy } from '../strategies/gateway-jwt.strategy.js';
 
 /** The parts of an Express or Fastify request the guard reads. */
 export interface GatewayRequest extends RequestWithHeaders {
@@ -32,6 +29,10 @@ export interface GatewayRequest extends RequestWithHeaders {
  * `@Public()` it runs the `gateway-jwt` strategy, then checks that the token's `aud` names the
  * route being called. Every refusal is logged once and answered per RFC 6750 with a stable code.
  *
+ * It hands Passport its own module's strategy instance rather than the name `gateway-jwt`:
+ * Passport's registry is process-wide, so two applications in one process would otherwise verify
+ * with whichever strategy registered last, and accept each other's tokens.
+ *
  * Subclass it to change a step: the helper methods are `protected`.
  *
  * @throws {GatewayAuthHttpException} 401 (invalid or missing token), 400 (malformed header),
@@ -39,27 +40,26 @@ export interface GatewayRequest extends RequestWithHeaders {
  * @publicApi
  */
 @Injectable()
-export class GatewayAuthGuard extends AuthGuard(GATEWAY_JWT_STRATEGY) {
+export class GatewayAuthGuard implements CanActivate {
   protected readonly logger = new Logger('GatewayAuth');
 
   constructor(
     protected readonly reflector: Reflector,
     @Inject(GATEWAY_AUTH_RESOLVED_OPTIONS) protected readonly gatewayOptions: ResolvedGatewayAuthOptions,
     protected readonly adapterHost: HttpAdapterHost,
-  ) {
-    super();
-  }
+    protected readonly strategy: GatewayJwtStrategy,
+  ) {}
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.isPublic(context)) return true;
     if (context.getType() !== 'http') {
       throw new Error(
         `GatewayAuthGuard protects HTTP routes only; mark ${context.getClass().name}.${context.getHandler().name} @Public() to run it over ${context.getType()}`,
       );
     }
-    await super.canActivate(context);
     const request = context.switchToHttp().getRequest<GatewayRequest>();
-    const identity = request.user as GatewayIdentity;
+    const identity = await this.authenticate(context);
+    request.user = identity;
     const required = this.requiredAudience(request);
     if (!audienceMatches(identity.claims.aud, required)) {
       const actual = typeof identity.claims.aud === 'string' ? [identity.claims.aud] : identity.claims.aud;
@@ -68,17 +68,34 @@ export class GatewayAuthGuard extends AuthGuard(GATEWAY_JWT_STRATEGY) {
     return true;
   }
 
+  /** Runs the strategy through Passport and resolves with the verified identity. */
+  protected authenticate(context: ExecutionContext): Promise<GatewayIdentity> {
+    const http = context.switchToHttp();
+    // A fresh object per request: Passport binds success/fail to the object it is given, and the
+    // key lookup is asynchronous, so a shared instance would mix up concurrent requests.
+    const strategy = Object.create(this.strategy) as GatewayJwtStrategy;
+    return new Promise((resolve, reject) => {
+      const middleware = passport.authenticate(
+        strategy,
+        { session: false },
+        (err: unknown, user: unknown, info: unknown) => {
+          try {
+            resolve(this.handleRequest(err, user, info, context));
+          } catch (error) {
+            reject(error);
+          }
+        },
+      ) as (request: unknown, response: unknown, next: (error?: unknown) => void) => void;
+      middleware(http.getRequest(), http.getResponse(), error => reject(error));
+    });
+  }
+
   /**
    * Passport's verdict, translated into our errors: the single place where verification failures
    * (reported by passport-jwt in `info`, or thrown by `validate()` in `err`) become refusals.
    */
-  override handleRequest<TUser = GatewayIdentity>(
-    err: unknown,
-    user: unknown,
-    info: unknown,
-    context: ExecutionContext,
-  ): TUser {
-    if (!err && user) return user as TUser;
+  protected handleRequest(err: unknown, user: unknown, info: unknown, context: ExecutionContext): GatewayIdentity {
+    if (!err && user) return user as GatewayIdentity;
     if (err && !(err instanceof GatewayAuthError)) throw err; // a bug, not a bad token
     let error = toVerificationError(err ?? info);
     if (error.code === 'token_missing') {

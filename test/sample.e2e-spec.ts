@@ -1,0 +1,115 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { AppModule } from '../sample/app.module.js';
+import { gatewayOptionsFromEnv, portFromEnv, SampleConfigError } from '../sample/sample-config.js';
+import { CapturingLogger } from './fixtures/app.js';
+import { startJwksServer, type JwksServer } from './fixtures/jwks-server.js';
+import { BASE_URL, CALLER_DN, createTestKey, ISSUER, mint, type TestKey } from './fixtures/tokens.js';
+
+/** The sample (Service 2) as operators run it: configured from environment variables. */
+describe('sample Service 2', () => {
+  let jwks: JwksServer;
+  let key: TestKey;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    key = await createTestKey('sample-1', 'ES256');
+    jwks = await startJwksServer([key.jwk]);
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        AppModule.forEnv({
+          GATEWAY_JWKS_URI: jwks.url,
+          GATEWAY_ISSUER: ISSUER,
+          GATEWAY_AUDIENCE_BASE: BASE_URL,
+          GATEWAY_ALGORITHMS: 'ES256, RS256',
+        }),
+      ],
+    })
+      .setLogger(new CapturingLogger())
+      .compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await jwks.close();
+  });
+
+  const get = (path: string, token?: string) => {
+    const call = request(app.getHttpServer()).get(path);
+    return token ? call.set('Authorization', `Bearer ${token}`) : call;
+  };
+
+  it('serves GET /health without a token', async () => {
+    const response = await get('/health');
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ status: 'ok' });
+  });
+
+  it.each([
+    ['/orders', 'orders'],
+    ['/orders/42', 'order'],
+    ['/orders-archive', 'archived'],
+  ])('serves GET %s with the caller DN in "caller"', async (path, field) => {
+    const response = await get(path, await mint(key, path));
+    expect(response.status).toBe(200);
+    expect(response.body.caller).toBe(CALLER_DN);
+    expect(response.body).toHaveProperty(field);
+  });
+
+  it.each(['/orders/42', '/orders-archive'])('refuses a token for /orders on %s', async path => {
+    const response = await get(path, await mint(key, '/orders'));
+    expect(response.status).toBe(401);
+    expect(response.body.code).toBe('audience_mismatch');
+  });
+
+  it('refuses a call without a token', async () => {
+    const response = await get('/orders');
+    expect(response.status).toBe(401);
+    expect(response.headers['www-authenticate']).toBe('Bearer realm="api"');
+  });
+});
+
+describe('sample configuration from the environment', () => {
+  it('lists every missing variable with what to set', () => {
+    let error: unknown;
+    try {
+      gatewayOptionsFromEnv({ GATEWAY_ISSUER: ISSUER });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SampleConfigError);
+    const lines = (error as Error).message.split('\n');
+    expect(lines.filter(line => /^\s+GATEWAY_/.test(line))).toEqual([
+      expect.stringMatching(/^ {2}GATEWAY_JWKS_URI is not set: /),
+      expect.stringMatching(/^ {2}GATEWAY_AUDIENCE_BASE is not set: /),
+    ]);
+  });
+
+  it('keeps a DN issuer whole and reads the optional variables', () => {
+    expect(
+      gatewayOptionsFromEnv({
+        GATEWAY_JWKS_URI: 'https://gw.example.com/jwks',
+        GATEWAY_ISSUER: 'CN=IAG Signing,O=Example',
+        GATEWAY_AUDIENCE_BASE: 'https://api.example.com',
+        GATEWAY_ALGORITHMS: ' RS256 , PS256 ',
+        GATEWAY_TOKEN_HEADER: 'x-gateway-jwt',
+      }),
+    ).toEqual({
+      jwksUri: 'https://gw.example.com/jwks',
+      issuer: 'CN=IAG Signing,O=Example',
+      audience: { baseUrl: 'https://api.example.com' },
+      algorithms: ['RS256', 'PS256'],
+      tokenHeader: 'x-gateway-jwt',
+    });
+  });
+
+  it('defaults PORT to 3000 and refuses a bad one', () => {
+    expect(portFromEnv({})).toBe(3000);
+    expect(portFromEnv({ PORT: '8080' })).toBe(8080);
+    expect(() => portFromEnv({ PORT: 'http' })).toThrow(SampleConfigError);
+    expect(() => portFromEnv({ PORT: '70000' })).toThrow(SampleConfigError);
+  });
+});
