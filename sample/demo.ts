@@ -1,14 +1,13 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { GatewayAuthConfigError } from '../lib/index.js';
 import {
   createSigningKey,
   signToken,
   startDevGateway,
   type DevGateway,
 } from './gateway/dev-gateway.js';
-import { portFromEnv, SampleConfigError } from './sample-config.js';
-import { Service2StartError, startService2, type Service2 } from './service2.js';
+import { portFromEnv } from './sample-config.js';
+import { reportStartFailure, startService2, type Service2 } from './service2.js';
 
 /**
  * `npm start`: the whole flow on one machine. A dev gateway publishes its JWKS and mints tokens as
@@ -271,16 +270,5 @@ main().then(
   code => {
     process.exitCode = code;
   },
-  (error: unknown) => {
-    if (
-      error instanceof SampleConfigError ||
-      error instanceof GatewayAuthConfigError ||
-      error instanceof Service2StartError
-    ) {
-      console.error(error.message);
-    } else {
-      console.error('The demo failed:', error);
-    }
-    process.exitCode = 1;
-  },
+  (error: unknown) => reportStartFailure(error, 'The demo'),
 );

@@ -1,11 +1,7 @@
 import { Logger } from '@nestjs/common';
-import {
-  GatewayAuthConfigError,
-  getGatewayAuthOptionsToken,
-  type GatewayAuthModuleOptions,
-} from '../lib/index.js';
-import { hostFromEnv, portFromEnv, SampleConfigError } from './sample-config.js';
-import { Service2StartError, startService2 } from './service2.js';
+import { getGatewayAuthOptionsToken, type GatewayAuthModuleOptions } from '../lib/index.js';
+import { hostFromEnv, portFromEnv } from './sample-config.js';
+import { reportStartFailure, startService2 } from './service2.js';
 
 /**
  * Service 2 on its own, configured from the environment:
@@ -52,15 +48,4 @@ function withoutQuery(uri: string): string {
   return index === -1 ? uri : `${uri.slice(0, index)}?…`;
 }
 
-main().catch((error: unknown) => {
-  if (
-    error instanceof SampleConfigError ||
-    error instanceof GatewayAuthConfigError ||
-    error instanceof Service2StartError
-  ) {
-    console.error(error.message);
-  } else {
-    console.error('Service 2 failed to start:', error);
-  }
-  process.exitCode = 1;
-});
+main().catch((error: unknown) => reportStartFailure(error, 'Service 2'));

@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
+import { GatewayAuthConfigError } from '../lib/index.js';
 import { AppModule } from './app.module.js';
+import { SampleConfigError } from './sample-config.js';
 
 /** Service 2 could not start listening (port in use, not allowed); the message says what to do. */
 export class Service2StartError extends Error {
@@ -77,4 +79,21 @@ function toStartError(error: unknown, options: Service2Options): unknown {
     );
   }
   return error;
+}
+
+/**
+ * Prints why a start failed and sets exit code 1: the message alone for the expected failures
+ * (settings, a busy port), with the stack for anything else.
+ */
+export function reportStartFailure(error: unknown, what: string): void {
+  if (
+    error instanceof SampleConfigError ||
+    error instanceof GatewayAuthConfigError ||
+    error instanceof Service2StartError
+  ) {
+    console.error(error.message);
+  } else {
+    console.error(`${what} failed:`, error);
+  }
+  process.exitCode = 1;
 }
