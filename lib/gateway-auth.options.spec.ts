@@ -24,7 +24,12 @@ describe('resolveGatewayAuthOptions', () => {
     expect(resolved).toEqual({
       jwksUri: valid.jwksUri,
       issuers: [valid.issuer],
-      audience: { kind: 'route', base: { origin: 'https://api.example.com', path: '/' } },
+      audience: {
+        kind: 'route',
+        base: { origin: 'https://api.example.com', path: '/', query: undefined },
+        matching: { mode: 'exact', includeQuery: false },
+        trustProxy: false,
+      },
       algorithms: ['RS256', 'ES256'],
       clockToleranceSeconds: 30,
       tokenHeader: 'authorization',
@@ -50,6 +55,22 @@ describe('resolveGatewayAuthOptions', () => {
     expect(resolved.issuers).toEqual(['a', 'b']);
   });
 
+  it('resolves the audience options', () => {
+    const prefix = resolveGatewayAuthOptions({ ...valid, audience: { baseUrl: 'HTTPS://API.example.com:443/svc/', match: 'prefix', trustProxy: true } });
+    expect(prefix.audience).toEqual({
+      kind: 'route',
+      base: { origin: 'https://api.example.com', path: '/svc/', query: undefined },
+      matching: { mode: 'prefix', includeQuery: false },
+      trustProxy: true,
+    });
+    const resolve = () => 'https://a.example/x';
+    expect(resolveGatewayAuthOptions({ ...valid, audience: { resolve } }).audience).toEqual({
+      kind: 'resolve',
+      resolve,
+      matching: { mode: 'exact', includeQuery: false },
+    });
+  });
+
   it('allows http: for loopback JWKS hosts only', () => {
     for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '[::1]']) {
       expect(() => resolveGatewayAuthOptions({ ...valid, jwksUri: `http://${host}:8080/jwks` })).not.toThrow();
@@ -66,7 +87,12 @@ describe('resolveGatewayAuthOptions', () => {
     ['empty issuer list', { ...valid, issuer: [] }, /^issuer: required/],
     ['no audience', { ...valid, audience: undefined }, /^audience: required/],
     ['empty audience object', { ...valid, audience: {} }, /^audience: required/],
-    ['both audience kinds', { ...valid, audience: { baseUrl: 'https://a.example', value: 'x' } }, /^audience: set either baseUrl or value/],
+    ['both audience kinds', { ...valid, audience: { baseUrl: 'https://a.example', value: 'x' } }, /^audience: set one of baseUrl, value or resolve, not baseUrl and value/],
+    ['a bad match mode', { ...valid, audience: { baseUrl: 'https://a.example', match: 'fuzzy' } }, /^audience.match: must be 'exact' or 'prefix'/],
+    ['prefix with query', { ...valid, audience: { baseUrl: 'https://a.example', match: 'prefix', includeQuery: true } }, /^audience.includeQuery: cannot be combined with match: 'prefix'/],
+    ['trustProxy not a boolean', { ...valid, audience: { baseUrl: 'https://a.example', trustProxy: 'yes' } }, /^audience.trustProxy: must be true or false/],
+    ['a resolver that is not a function', { ...valid, audience: { resolve: 'https://a.example' } }, /^audience.resolve: must be a function/],
+    ['an option of another audience kind', { ...valid, audience: { value: 'x', match: 'prefix' } }, /^audience.match: not an option of audience.value/],
     ['relative baseUrl', { ...valid, audience: { baseUrl: 'api.example.com' } }, /^audience.baseUrl: must be an absolute/],
     ['baseUrl with query', { ...valid, audience: { baseUrl: 'https://api.example.com/?a=1' } }, /^audience.baseUrl: must not have a query string/],
     ['baseUrl with fragment', { ...valid, audience: { baseUrl: 'https://api.example.com/#x' } }, /^audience.baseUrl: must not have a query string or fragment/],

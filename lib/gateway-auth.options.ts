@@ -1,18 +1,33 @@
 import { GatewayAuthConfigError } from './errors/gateway-auth.error.js';
 import type {
+  AudienceResolver,
   GatewayAuthModuleOptions,
   GatewayJwsAlgorithm,
 } from './interfaces/gateway-auth-options.interface.js';
-import { normalizeAudience, parseHttpUri, type ParsedHttpUri } from './utils/audience.util.js';
+import {
+  normalizeAudience,
+  parseHttpUri,
+  type AudienceMatching,
+  type ParsedHttpUri,
+} from './utils/audience.util.js';
 import { normalizeTyp } from './utils/token-inspection.util.js';
+
+/** Where the required audience of a request comes from. */
+export type ResolvedAudience =
+  | {
+      readonly kind: 'route';
+      readonly base: ParsedHttpUri;
+      readonly matching: AudienceMatching;
+      readonly trustProxy: boolean;
+    }
+  | { readonly kind: 'static'; readonly values: readonly string[] }
+  | { readonly kind: 'resolve'; readonly resolve: AudienceResolver; readonly matching: AudienceMatching };
 
 /** The options after validation and defaults: what the strategy and the guard use. */
 export interface ResolvedGatewayAuthOptions {
   readonly jwksUri: string;
   readonly issuers: readonly string[];
-  readonly audience:
-    | { readonly kind: 'route'; readonly base: ParsedHttpUri }
-    | { readonly kind: 'static'; readonly values: readonly string[] };
+  readonly audience: ResolvedAudience;
   readonly algorithms: readonly GatewayJwsAlgorithm[];
   readonly clockToleranceSeconds: number;
   /** Lower-case header name the token is read from. */
@@ -144,36 +159,76 @@ function checkJwksUri(value: unknown, issues: string[]): string | undefined {
   return value;
 }
 
-function checkAudience(value: unknown, issues: string[]): ResolvedGatewayAuthOptions['audience'] | undefined {
-  const hint = "audience: required; { baseUrl: 'https://api.example.com' } (the public URL of this service at the gateway) or { value: '...' }";
+function checkAudience(value: unknown, issues: string[]): ResolvedAudience | undefined {
+  const hint = "audience: required; { baseUrl: 'https://api.example.com' } (the public URL of this service at the gateway), { value: '...' } or { resolve: request => '...' }";
   if (typeof value !== 'object' || value === null) {
     issues.push(hint);
     return undefined;
   }
-  const audience = value as { baseUrl?: unknown; value?: unknown };
-  if (audience.baseUrl !== undefined && audience.value !== undefined) {
-    issues.push('audience: set either baseUrl or value, not both');
+  const audience = value as Record<string, unknown>;
+  const kinds = ['baseUrl', 'value', 'resolve'].filter(key => audience[key] !== undefined);
+  if (kinds.length > 1) {
+    issues.push(`audience: set one of baseUrl, value or resolve, not ${kinds.join(' and ')}`);
     return undefined;
   }
-  if (audience.baseUrl !== undefined) {
-    const raw = audience.baseUrl;
-    const base = typeof raw === 'string' ? parseHttpUri(raw) : undefined;
-    if (typeof raw !== 'string' || !base) {
-      issues.push(`audience.baseUrl: must be an absolute http: or https: URL without credentials, got ${JSON.stringify(raw)}`);
-      return undefined;
+  const allowed: Record<string, readonly string[]> = {
+    baseUrl: ['baseUrl', 'match', 'includeQuery', 'trustProxy'],
+    value: ['value'],
+    resolve: ['resolve', 'match'],
+  };
+  for (const key of Object.keys(audience)) {
+    if (kinds[0] !== undefined && !(allowed[kinds[0]] as readonly string[]).includes(key)) {
+      issues.push(`audience.${key}: not an option of audience.${kinds[0]} (allowed: ${(allowed[kinds[0]] as readonly string[]).join(', ')})`);
     }
-    if (/[?#]/.test(raw)) {
-      issues.push(`audience.baseUrl: must not have a query string or fragment, got "${raw}"`);
-      return undefined;
+  }
+  const matching = checkMatching(audience, issues);
+  switch (kinds[0]) {
+    case 'baseUrl': {
+      const raw = audience['baseUrl'];
+      const base = typeof raw === 'string' ? parseHttpUri(raw) : undefined;
+      if (typeof raw !== 'string' || !base) {
+        issues.push(`audience.baseUrl: must be an absolute http: or https: URL without credentials, got ${JSON.stringify(raw)}`);
+        return undefined;
+      }
+      if (/[?#]/.test(raw)) {
+        issues.push(`audience.baseUrl: must not have a query string or fragment, got "${raw}"`);
+        return undefined;
+      }
+      const trustProxy = audience['trustProxy'];
+      if (trustProxy !== undefined && typeof trustProxy !== 'boolean') {
+        issues.push('audience.trustProxy: must be true or false');
+      }
+      return { kind: 'route', base, matching, trustProxy: trustProxy === true };
     }
-    return { kind: 'route', base };
+    case 'value': {
+      const values = stringList(audience['value'], 'audience.value', issues, 'the aud value your gateway puts in its tokens');
+      return { kind: 'static', values: values.map(item => normalizeAudience(item)) };
+    }
+    case 'resolve': {
+      if (typeof audience['resolve'] !== 'function') {
+        issues.push('audience.resolve: must be a function (request) => string | string[]');
+        return undefined;
+      }
+      return { kind: 'resolve', resolve: audience['resolve'] as AudienceResolver, matching };
+    }
+    default:
+      issues.push(hint);
+      return undefined;
   }
-  if (audience.value !== undefined) {
-    const values = stringList(audience.value, 'audience.value', issues, 'the aud value your gateway puts in its tokens');
-    return { kind: 'static', values: values.map(normalizeAudience) };
+}
+
+function checkMatching(audience: Record<string, unknown>, issues: string[]): AudienceMatching {
+  const { match, includeQuery } = audience;
+  if (match !== undefined && match !== 'exact' && match !== 'prefix') {
+    issues.push(`audience.match: must be 'exact' or 'prefix', got ${JSON.stringify(match)}`);
   }
-  issues.push(hint);
-  return undefined;
+  if (includeQuery !== undefined && typeof includeQuery !== 'boolean') {
+    issues.push('audience.includeQuery: must be true or false');
+  }
+  if (match === 'prefix' && includeQuery === true) {
+    issues.push("audience.includeQuery: cannot be combined with match: 'prefix' (a prefix names a path, not a query)");
+  }
+  return { mode: match === 'prefix' ? 'prefix' : 'exact', includeQuery: includeQuery === true };
 }
 
 function checkAlgorithms(value: unknown, issues: string[]): GatewayJwsAlgorithm[] {

@@ -33,7 +33,9 @@ function describeOptions(options: GatewayAuthModuleOptions): string[] {
   const audience =
     'baseUrl' in options.audience
       ? `${options.audience.baseUrl} + request path`
-      : [options.audience.value].flat().join(', ');
+      : 'value' in options.audience
+        ? [options.audience.value].flat().join(', ')
+        : 'computed by audience.resolve';
   return [
     `JWKS:       ${withoutQuery(options.jwksUri)}`,
     `Issuer:     ${issuers.map(issuer => JSON.stringify(issuer)).join(', ')}`,

@@ -1,3 +1,4 @@
 export * from './public.decorator.js';
 export * from './gateway-identity.decorators.js';
 export * from './inject-gateway-auth-options.decorator.js';
+export * from './gateway-audience.decorator.js';

@@ -10,7 +10,9 @@ import {
   InvalidRequestError,
 } from '../errors/gateway-auth.error.js';
 import { toHttpException } from '../errors/to-http-exception.js';
-import { audienceMatches, routeAudience } from '../utils/audience.util.js';
+import { audienceMatches } from '../utils/audience.util.js';
+import { audienceRequirement, type AudienceRequirement } from '../utils/audience-requirement.util.js';
+import { GatewayAudience } from '../decorators/gateway-audience.decorator.js';
 import { extractToken, type RequestWithHeaders } from '../utils/token-extractor.util.js';
 import { peekForLog } from '../utils/token-inspection.util.js';
 import { toVerificationError } from '../utils/verification-error.util.js';
@@ -60,10 +62,10 @@ export class GatewayAuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<GatewayRequest>();
     const identity = await this.authenticate(context);
     request.user = identity;
-    const required = this.requiredAudience(request);
-    if (!audienceMatches(identity.claims.aud, required)) {
+    const required = this.requiredAudience(context, request);
+    if (!audienceMatches(identity.claims.aud, required.values, required.matching)) {
       const actual = typeof identity.claims.aud === 'string' ? [identity.claims.aud] : identity.claims.aud;
-      this.reject(new AudienceMismatchError(required, actual), context);
+      this.reject(new AudienceMismatchError(required.values, actual), context);
     }
     return true;
   }
@@ -119,12 +121,10 @@ export class GatewayAuthGuard implements CanActivate {
     );
   }
 
-  /** The normalised audience values of which the token must carry one. */
-  protected requiredAudience(request: GatewayRequest): readonly string[] {
-    const audience = this.gatewayOptions.audience;
-    if (audience.kind === 'static') return audience.values;
-    const value = routeAudience(audience.base, request.originalUrl ?? request.url ?? '');
-    return value === undefined ? [] : [value];
+  /** The normalised audience values of which the token must carry one, and how to compare them. */
+  protected requiredAudience(context: ExecutionContext, request: GatewayRequest): AudienceRequirement {
+    const override = this.reflector.getAllAndOverride(GatewayAudience, [context.getHandler(), context.getClass()]);
+    return audienceRequirement(this.gatewayOptions.audience, request, override);
   }
 
   /** Logs the refusal once, sets the RFC 6750 headers and throws the HTTP exception. */

@@ -27,6 +27,26 @@ export interface GatewayRouteAudienceOptions {
    * Absolute `http:`/`https:` URL without query string or fragment.
    */
   readonly baseUrl: string;
+  /**
+   * `exact`: the token's `aud` must be the route's URL. `prefix`: it may also be a parent path,
+   * at a segment boundary: `https://api.example.com/orders` covers `/orders` and `/orders/42`,
+   * never `/orders-admin`.
+   * @default 'exact'
+   */
+  readonly match?: 'exact' | 'prefix';
+  /**
+   * Make the query string significant, for gateways that put it in `aud` (nginx's
+   * `$scheme://$host$request_uri` does). Not with `match: 'prefix'`.
+   * @default false
+   */
+  readonly includeQuery?: boolean;
+  /**
+   * Take the scheme and host from `X-Forwarded-Proto` / `X-Forwarded-Host` (first value) instead of
+   * `baseUrl`, whose path is still used. Only when the gateway always sets both headers itself:
+   * otherwise a caller chooses the audience it is checked against.
+   * @default false
+   */
+  readonly trustProxy?: boolean;
 }
 
 /**
@@ -38,8 +58,36 @@ export interface GatewayStaticAudienceOptions {
   readonly value: string | readonly string[];
 }
 
+/**
+ * The request as a resolver sees it (Express or Fastify request).
+ * @publicApi
+ */
+export interface GatewayAudienceRequest {
+  readonly method?: string;
+  readonly originalUrl?: string;
+  readonly url?: string;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+}
+
 /** @publicApi */
-export type GatewayAudienceOptions = GatewayRouteAudienceOptions | GatewayStaticAudienceOptions;
+export type AudienceResolver = (request: GatewayAudienceRequest) => string | readonly string[];
+
+/**
+ * The audience computed by your own function, for anything the other forms do not cover.
+ * @publicApi
+ */
+export interface GatewayResolvedAudienceOptions {
+  /** Returns the URL(s) of which the token's `aud` must carry one; throwing or `[]` refuses. */
+  readonly resolve: AudienceResolver;
+  /** As for `baseUrl`. @default 'exact' */
+  readonly match?: 'exact' | 'prefix';
+}
+
+/** @publicApi */
+export type GatewayAudienceOptions =
+  | GatewayRouteAudienceOptions
+  | GatewayStaticAudienceOptions
+  | GatewayResolvedAudienceOptions;
 
 /**
  * How keys are fetched from the gateway's JWKS endpoint (jwks-rsa underneath).

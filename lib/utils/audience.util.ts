@@ -6,22 +6,34 @@
  */
 
 /** RFC 3986 Appendix B, restricted to URIs with a scheme. */
-const URI_PATTERN = /^([A-Za-z][A-Za-z0-9+.-]*):(?:\/\/([^/?#]*))?([^?#]*)(?:\?[^#]*)?(?:#.*)?$/;
+const URI_PATTERN = /^([A-Za-z][A-Za-z0-9+.-]*):(?:\/\/([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#.*)?$/;
 const DEFAULT_PORTS: Readonly<Record<string, string>> = { http: '80', https: '443' };
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
-/** pchar minus pct-encoded, plus '/': what may stand in a path unencoded (RFC 3986 §3.3). */
-const PATH_SAFE = /[A-Za-z0-9\-._~!$&'()*+,;=:@/]/;
+/** pchar minus pct-encoded, plus '/' (RFC 3986 §3.3) and '?' (§3.4, for queries). */
+const PATH_SAFE = /[A-Za-z0-9\-._~!$&'()*+,;=:@/?]/;
 
 export interface ParsedHttpUri {
   /** `scheme://authority`, normalised. */
   readonly origin: string;
   /** The path, normalised; `/` when empty. */
   readonly path: string;
+  /** The query without `?`, percent-encoding normalised; `undefined` when absent or empty. */
+  readonly query: string | undefined;
 }
 
+/** How audiences are compared. */
+export interface AudienceMatching {
+  /** `exact`: the token names this very URL; `prefix`: a URL that is this one or a parent path. */
+  readonly mode: 'exact' | 'prefix';
+  /** Whether the query string takes part (in `exact` mode only). */
+  readonly includeQuery: boolean;
+}
+
+export const EXACT_MATCH: AudienceMatching = { mode: 'exact', includeQuery: false };
+
 /**
- * Normalises percent-encoding in a path: `%7E` → `~`, `%2f` → `%2F`, and characters that may not
- * stand in a path (space, non-ASCII, a lone `%`) are percent-encoded as UTF-8.
+ * Normalises percent-encoding in a path or query: `%7E` → `~`, `%2f` → `%2F`, and characters
+ * that may not stand there (space, non-ASCII, a lone `%`) are percent-encoded as UTF-8.
  */
 export function normalizePercentEncoding(path: string): string {
   let out = '';
@@ -93,16 +105,22 @@ export function parseHttpUri(value: string): ParsedHttpUri | undefined {
   if (port === DEFAULT_PORTS[scheme]) port = '';
   const rawPath = match[3] as string;
   const path = removeDotSegments(normalizePercentEncoding(rawPath === '' ? '/' : rawPath));
-  return { origin: `${scheme}://${host}${port ? `:${port}` : ''}`, path };
+  const query = match[4] ? normalizePercentEncoding(match[4]) : undefined;
+  return { origin: `${scheme}://${host}${port ? `:${port}` : ''}`, path, query };
+}
+
+/** `origin + path`, with `?query` when the query takes part. */
+function toAudience(uri: ParsedHttpUri, includeQuery: boolean): string {
+  return uri.origin + uri.path + (includeQuery && uri.query !== undefined ? `?${uri.query}` : '');
 }
 
 /**
  * The form in which an audience value is compared: normalised for `http(s)` URIs, the value itself
  * for anything else (a URN, a service name), which then must match exactly.
  */
-export function normalizeAudience(value: string): string {
+export function normalizeAudience(value: string, includeQuery = false): string {
   const parsed = parseHttpUri(value);
-  return parsed ? parsed.origin + parsed.path : value;
+  return parsed ? toAudience(parsed, includeQuery) : value;
 }
 
 /**
@@ -113,26 +131,52 @@ export function normalizeAudience(value: string): string {
  *
  * @param base a normalised base URL, as `parseHttpUri` returns it.
  */
-export function routeAudience(base: ParsedHttpUri, requestTarget: string): string | undefined {
-  const end = requestTarget.search(/[?#]/);
-  const rawPath = end === -1 ? requestTarget : requestTarget.slice(0, end);
+export function routeAudience(
+  base: ParsedHttpUri,
+  requestTarget: string,
+  includeQuery = false,
+): string | undefined {
+  const hash = requestTarget.indexOf('#');
+  const target = hash === -1 ? requestTarget : requestTarget.slice(0, hash);
+  const questionMark = target.indexOf('?');
+  const rawPath = questionMark === -1 ? target : target.slice(0, questionMark);
   if (!rawPath.startsWith('/')) return undefined;
   const path = normalizePercentEncoding(rawPath);
   if (hasDotSegment(path)) return undefined;
   const basePath = base.path.endsWith('/') ? base.path.slice(0, -1) : base.path;
-  return base.origin + basePath + path;
+  const rawQuery = questionMark === -1 ? '' : target.slice(questionMark + 1);
+  const query = includeQuery && rawQuery !== '' ? `?${normalizePercentEncoding(rawQuery)}` : '';
+  return base.origin + basePath + path + query;
 }
 
 /**
- * RFC 7519 §4.1.3: the token's `aud` (a string or an array) matches when any of its values,
- * normalised, equals any required value (already normalised).
+ * `prefix` mode: a token audience covers a required URL when both have the same origin and the
+ * audience's path is the URL's path or one of its parents, at a segment boundary: `/orders`
+ * covers `/orders` and `/orders/42`, never `/orders-admin` or `/ordersX`.
+ */
+export function audienceCovers(tokenAudience: string, required: string): boolean {
+  const audience = parseHttpUri(tokenAudience);
+  const target = parseHttpUri(required);
+  if (!audience || !target || audience.origin !== target.origin) return false;
+  if (audience.path === target.path) return true;
+  const parent = audience.path.endsWith('/') ? audience.path : `${audience.path}/`;
+  return target.path.startsWith(parent);
+}
+
+/**
+ * RFC 7519 §4.1.3: the token's `aud` (a string or an array) matches when any of its values
+ * matches any required value (already normalised), exactly or, in `prefix` mode, as a parent.
  */
 export function audienceMatches(
   tokenAudience: string | readonly string[],
   required: readonly string[],
+  matching: AudienceMatching = EXACT_MATCH,
 ): boolean {
   const values = typeof tokenAudience === 'string' ? [tokenAudience] : tokenAudience;
-  return values.some(value => required.includes(normalizeAudience(value)));
+  if (matching.mode === 'prefix') {
+    return values.some(value => required.some(url => audienceCovers(value, url)));
+  }
+  return values.some(value => required.includes(normalizeAudience(value, matching.includeQuery)));
 }
 
 function isHex(code: number): boolean {
