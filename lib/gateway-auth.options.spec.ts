@@ -37,6 +37,8 @@ describe('resolveGatewayAuthOptions', () => {
       maxTokenLength: 8192,
       realm: 'api',
       jwks: DEFAULTS.jwks,
+      subjectFormat: 'rfc4514',
+      allowedCallers: undefined,
     });
     expect(DEFAULTS.jwks).toEqual({ cacheMaxAgeMs: 600_000, cacheMaxEntries: 16, requestsPerMinute: 10, timeoutMs: 5_000 });
   });

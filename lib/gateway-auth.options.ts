@@ -1,3 +1,5 @@
+import { compileCallerRules, hasDnRules, type CallerRule, type CompiledCallerRules } from './caller/caller-rules.js';
+import type { SubjectFormat } from './caller/gateway-caller.js';
 import { GatewayAuthConfigError } from './errors/gateway-auth.error.js';
 import type {
   AudienceResolver,
@@ -35,6 +37,8 @@ export interface ResolvedGatewayAuthOptions {
   readonly typ: readonly string[] | undefined;
   readonly maxTokenLength: number;
   readonly realm: string;
+  readonly subjectFormat: SubjectFormat;
+  readonly allowedCallers: CompiledCallerRules | undefined;
   readonly jwks: {
     readonly cacheMaxAgeMs: number;
     readonly cacheMaxEntries: number;
@@ -83,7 +87,7 @@ export function resolveGatewayAuthOptions(input: unknown): ResolvedGatewayAuthOp
   const options = input as Partial<Record<keyof GatewayAuthModuleOptions, unknown>>;
   const known = new Set<string>([
     'jwksUri', 'issuer', 'audience', 'algorithms', 'clockToleranceSeconds', 'tokenHeader', 'typ',
-    'maxTokenLength', 'realm', 'jwks',
+    'maxTokenLength', 'realm', 'jwks', 'subjectFormat', 'allowedCallers',
   ]);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) issues.push(`${key}: unknown option (known: ${[...known].join(', ')})`);
@@ -121,6 +125,16 @@ export function resolveGatewayAuthOptions(input: unknown): ResolvedGatewayAuthOp
 
   const jwks = checkJwks(options.jwks, issues);
 
+  let subjectFormat: SubjectFormat = 'rfc4514';
+  if (options.subjectFormat !== undefined) {
+    if (options.subjectFormat !== 'rfc4514' && options.subjectFormat !== 'openssl' && options.subjectFormat !== 'opaque') {
+      issues.push(`subjectFormat: must be 'rfc4514', 'openssl' or 'opaque', got ${JSON.stringify(options.subjectFormat)}`);
+    } else {
+      subjectFormat = options.subjectFormat;
+    }
+  }
+  const allowedCallers = checkAllowedCallers(options.allowedCallers, subjectFormat, issues);
+
   if (issues.length > 0) throw new GatewayAuthConfigError(issues);
   return {
     jwksUri: jwksUri as string,
@@ -133,7 +147,28 @@ export function resolveGatewayAuthOptions(input: unknown): ResolvedGatewayAuthOp
     maxTokenLength,
     realm,
     jwks,
+    subjectFormat,
+    allowedCallers,
   };
+}
+
+function checkAllowedCallers(value: unknown, format: SubjectFormat, issues: string[]): CompiledCallerRules | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) {
+    issues.push('allowedCallers: must be a list of DN strings or predicates');
+    return undefined;
+  }
+  const rules = value as CallerRule[];
+  if (format === 'opaque' && hasDnRules(rules)) {
+    issues.push("allowedCallers: DN strings need a DN in sub, but subjectFormat is 'opaque'; use predicates on caller.dn");
+    return undefined;
+  }
+  try {
+    return compileCallerRules(rules);
+  } catch (error) {
+    issues.push(`allowedCallers: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 function checkJwksUri(value: unknown, issues: string[]): string | undefined {

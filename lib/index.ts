@@ -6,3 +6,15 @@ export { GatewayJwtStrategy } from './strategies/gateway-jwt.strategy.js';
 export * from './decorators/index.js';
 export * from './errors/index.js';
 export * from './interfaces/index.js';
+export { VerifiedCaller, type SubjectFormat } from './caller/gateway-caller.js';
+export type { CallerRule } from './caller/caller-rules.js';
+export {
+  parseDn,
+  parseOpenSslDn,
+  formatDistinguishedName,
+  dnEquals,
+  DnSyntaxError,
+  type DistinguishedName,
+  type DnRdn,
+  type DnAttributeValue,
+} from './utils/dn.util.js';

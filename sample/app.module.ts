@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { GatewayAuthModule } from '../lib/index.js';
 import { HealthController } from './health.controller.js';
 import { OrdersController } from './orders.controller.js';
+import { PaymentsController } from './payments.controller.js';
 import { gatewayOptionsFromEnv } from './sample-config.js';
 
 /** Injection token of the environment the sample reads its settings from. */
@@ -40,7 +41,7 @@ export class AppModule {
           useFactory: (sampleEnv: NodeJS.ProcessEnv) => gatewayOptionsFromEnv(sampleEnv),
         }),
       ],
-      controllers: [OrdersController, HealthController],
+      controllers: [OrdersController, PaymentsController, HealthController],
     };
   }
 }

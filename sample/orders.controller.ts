@@ -25,13 +25,17 @@ const ARCHIVED: readonly Order[] = [
  * `/orders` opens neither `/orders/42` nor the sibling `/orders-archive`.
  *
  * Every answer carries `caller`, the verified Subject DN of the client certificate the gateway saw
- * (e.g. `CN=service1,OU=Payments,O=Acme Ltd,C=GB`). The `caller` field is a public contract.
+ * (e.g. `CN=service1,OU=Payments,O=Acme Ltd,C=GB`); `GET /orders` adds its common name as `cn`.
+ * The `caller` and `cn` fields are a public contract.
  */
 @Controller()
 export class OrdersController {
   @Get('orders')
-  list(@GatewaySubject() caller: string): { caller: string; orders: readonly Order[] } {
-    return { caller, orders: ORDERS };
+  list(
+    @GatewaySubject() caller: string,
+    @GatewaySubject('CN') cn: string | undefined,
+  ): { caller: string; cn: string | undefined; orders: readonly Order[] } {
+    return { caller, cn, orders: ORDERS };
   }
 
   @Get('orders/:id')

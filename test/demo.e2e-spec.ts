@@ -43,6 +43,8 @@ describe('the end-to-end demo', () => {
     expect(outcomes.map(o => [o.id, o.ok])).toEqual([
       ['service1', true],
       ['escaped-dn', true],
+      ['payments-allowed', true],
+      ['payments-refused', true],
       ['forged-header', true],
       ['no-certificate', true],
       ['untrusted-ca', true],
@@ -55,12 +57,18 @@ describe('the end-to-end demo', () => {
 
   it('lets service1 through the gateway, and Service 2 sees its DN', () => {
     expect(response('service1')).toMatchObject({ status: 200, servedByGateway: false });
-    expect(response('service1').body).toMatchObject({ caller: 'CN=service1,OU=Payments,O=Acme Ltd,C=GB' });
+    expect(response('service1').body).toMatchObject({ caller: 'CN=service1,OU=Payments,O=Acme Ltd,C=GB', cn: 'service1' });
   });
 
   it('passes a DN that needs RFC 4514 escaping through exactly', () => {
     expect(response('escaped-dn').status).toBe(200);
     expect(response('escaped-dn').body).toMatchObject({ caller: 'CN=Smith\\, John,OU=R\\+D,O=Acme Ltd,C=GB', order: { id: '42' } });
+  });
+
+  it('lets only the allowed caller see /payments: 403 insufficient_scope for another', () => {
+    expect(response('payments-allowed')).toMatchObject({ status: 200, body: { caller: DEMO_CALLER_DNS.service1, cn: 'service1' } });
+    expect(response('payments-refused')).toMatchObject({ status: 403, body: { code: 'caller_not_allowed' } });
+    expect(response('payments-refused').challenge).toMatch(/^Bearer realm="api", error="insufficient_scope"/);
   });
 
   it("drops the caller's own Authorization header", () => {

@@ -59,6 +59,31 @@ describe('sample Service 2', () => {
     expect(response.body).toHaveProperty(field);
   });
 
+  it('adds the caller\'s CN to GET /orders', async () => {
+    const response = await get('/orders', await mint(key, '/orders'));
+    expect(response.body).toMatchObject({ caller: CALLER_DN, cn: 'service1' });
+  });
+
+  it.each([
+    CALLER_DN,
+    'cn=service1, ou=payments, o=acme ltd, c=gb',
+    '2.5.4.3=service1,2.5.4.11=Payments,2.5.4.10=Acme Ltd,2.5.4.6=GB',
+  ])('serves GET /payments to %s, the payments caller by meaning', async sub => {
+    const response = await get('/payments', await mint(key, '/payments', { claims: { sub } }));
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ caller: sub, cn: 'service1', payments: expect.any(Array) });
+  });
+
+  it.each(['CN=service2,OU=Payments,O=Acme Ltd,C=GB', 'CN=service1,OU=Sales,O=Acme Ltd,C=GB', 'CN=Smith\\, John,OU=R\\+D,O=Acme Ltd,C=GB'])(
+    'refuses GET /payments to %s with 403 caller_not_allowed',
+    async sub => {
+      const response = await get('/payments', await mint(key, '/payments', { claims: { sub } }));
+      expect(response.status).toBe(403);
+      expect(response.body.code).toBe('caller_not_allowed');
+      expect(response.headers['www-authenticate']).toMatch(/error="insufficient_scope"/);
+    },
+  );
+
   it.each(['/orders/42', '/orders-archive'])('refuses a token for /orders on %s', async path => {
     const response = await get(path, await mint(key, '/orders'));
     expect(response.status).toBe(401);

@@ -20,6 +20,8 @@ export type GatewayAuthErrorCode =
   | 'claims_invalid'
   | 'issuer_mismatch'
   | 'audience_mismatch'
+  | 'subject_invalid'
+  | 'caller_not_allowed'
   | 'jwks_unavailable';
 
 /**
@@ -177,6 +179,23 @@ export class AudienceMismatchError extends GatewayAuthError {
   }
 }
 
+/** The token's `sub` is not a distinguished name in the configured `subjectFormat`. @publicApi */
+export class SubjectInvalidError extends GatewayAuthError {
+  readonly code = 'subject_invalid' as const;
+}
+
+/**
+ * The verified caller is not among those allowed on this route (`@AllowCallers`, `allowedCallers`):
+ * answered 403, RFC 6750 `insufficient_scope`.
+ * @publicApi
+ */
+export class CallerNotAllowedError extends GatewayAuthError {
+  readonly code = 'caller_not_allowed' as const;
+  constructor(readonly caller: string) {
+    super('The caller is not allowed to use this resource');
+  }
+}
+
 /**
  * No key could be had because the JWKS endpoint is down, slow, rate-limited or answering garbage.
  * The server's outage, not the caller's fault: answered 503.
@@ -206,4 +225,6 @@ export type AnyGatewayAuthError =
   | ClaimsInvalidError
   | IssuerMismatchError
   | AudienceMismatchError
+  | SubjectInvalidError
+  | CallerNotAllowedError
   | JwksUnavailableError;

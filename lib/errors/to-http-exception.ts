@@ -47,6 +47,8 @@ const DESCRIPTIONS: Readonly<Record<GatewayAuthErrorCode, string>> = {
   claims_invalid: 'The token claims are invalid',
   issuer_mismatch: 'The token issuer is not accepted',
   audience_mismatch: 'The token audience does not match this resource',
+  subject_invalid: 'The token subject is not a distinguished name',
+  caller_not_allowed: 'The caller is not allowed to use this resource',
   jwks_unavailable: 'The signing keys are temporarily unavailable',
 };
 
@@ -56,7 +58,8 @@ export const JWKS_RETRY_AFTER_SECONDS = 10;
 /**
  * The one place where errors become HTTP, following RFC 6750 §3 and §3.1:
  * no token → 401 with only the realm; a malformed header → 400 `invalid_request`;
- * a bad token (any reason, audience included) → 401 `invalid_token`; no key set → 503.
+ * a bad token (any reason, audience included) → 401 `invalid_token`; a good token from a caller
+ * not allowed here → 403 `insufficient_scope`; no key set → 503.
  */
 export function toHttpException(error: GatewayAuthError, realm: string): GatewayAuthHttpException {
   const challenge = `Bearer realm="${realm}"`;
@@ -70,6 +73,10 @@ export function toHttpException(error: GatewayAuthError, realm: string): Gateway
     case 'invalid_request':
       return build(HttpStatus.BAD_REQUEST, 'Bad Request', error, {
         'WWW-Authenticate': withError('invalid_request'),
+      });
+    case 'caller_not_allowed':
+      return build(HttpStatus.FORBIDDEN, 'Forbidden', error, {
+        'WWW-Authenticate': withError('insufficient_scope'),
       });
     case 'jwks_unavailable':
       return build(HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', error, {

@@ -1,11 +1,22 @@
 import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import passport from 'passport';
-import { GATEWAY_AUTH_RESOLVED_OPTIONS, PUBLIC_ROUTE_METADATA } from '../gateway-auth.constants.js';
+import {
+  ALLOW_CALLERS_METADATA,
+  GATEWAY_AUTH_RESOLVED_OPTIONS,
+  PUBLIC_ROUTE_METADATA,
+} from '../gateway-auth.constants.js';
+import {
+  callerAllowed,
+  compiledCallerRules,
+  type CallerRule,
+  type CompiledCallerRules,
+} from '../caller/caller-rules.js';
 import type { ResolvedGatewayAuthOptions } from '../gateway-auth.options.js';
 import type { GatewayIdentity } from '../interfaces/gateway-identity.interface.js';
 import {
   AudienceMismatchError,
+  CallerNotAllowedError,
   GatewayAuthError,
   InvalidRequestError,
 } from '../errors/gateway-auth.error.js';
@@ -67,7 +78,20 @@ export class GatewayAuthGuard implements CanActivate {
       const actual = typeof identity.claims.aud === 'string' ? [identity.claims.aud] : identity.claims.aud;
       this.reject(new AudienceMismatchError(required.values, actual), context);
     }
+    const callers = this.allowedCallers(context);
+    if (callers && !callerAllowed(callers, identity.caller)) {
+      this.reject(new CallerNotAllowedError(identity.subject), context);
+    }
     return true;
+  }
+
+  /** The route's `@AllowCallers()` rules, else the module's `allowedCallers`; none means anyone. */
+  protected allowedCallers(context: ExecutionContext): CompiledCallerRules | undefined {
+    const rules = this.reflector.getAllAndOverride<readonly CallerRule[] | undefined>(ALLOW_CALLERS_METADATA, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    return rules ? compiledCallerRules(rules) : this.gatewayOptions.allowedCallers;
   }
 
   /** Runs the strategy through Passport and resolves with the verified identity. */
@@ -152,12 +176,12 @@ export class GatewayAuthGuard implements CanActivate {
         .filter(name => seen[name] !== undefined)
         .map(name => `${name}=${clip(seen[name])}`),
     ];
-    const line = `Rejected request: ${error.message}; ${fields.join(' ')}`;
+    const cause = error.cause instanceof Error ? ` cause=${clip(`${error.cause.name}: ${error.cause.message}`)}` : '';
+    const line = `Rejected request: ${error.message}; ${fields.join(' ')}${cause}`;
     if (error.code === 'token_missing' || error.code === 'invalid_request') {
       this.logger.debug(line);
     } else if (error.code === 'jwks_unavailable') {
-      const cause = error.cause instanceof Error ? ` (${error.cause.name}: ${error.cause.message})` : '';
-      this.logger.error(line + cause);
+      this.logger.error(line);
     } else {
       this.logger.warn(line);
     }

@@ -1,3 +1,6 @@
+import type { CallerRule } from '../caller/caller-rules.js';
+import type { SubjectFormat } from '../caller/gateway-caller.js';
+
 /**
  * The asymmetric JWS algorithms the strategy can verify (RFC 7518 §3.1). `HS*` and `none` are not
  * in this list on purpose: a gateway's public key must never be usable as an HMAC secret (RFC 8725 §2.1).
@@ -169,6 +172,20 @@ export interface GatewayAuthModuleOptions {
   readonly realm?: string;
   /** JWKS fetching and caching. */
   readonly jwks?: GatewayJwksOptions;
+  /**
+   * How the gateway writes the caller's DN in `sub`: `rfc4514` (`CN=service1,OU=Payments,O=Acme Ltd,C=GB`),
+   * `openssl` (`/C=GB/O=Acme Ltd/OU=Payments/CN=service1`), or `opaque` when `sub` is not a DN (then
+   * `@GatewayCaller()`, `@GatewaySubject('CN')` and DN allow-lists are refused at startup).
+   * A `sub` that does not parse is refused with `subject_invalid`.
+   * @default 'rfc4514'
+   */
+  readonly subjectFormat?: SubjectFormat;
+  /**
+   * Who may call any route that has no `@AllowCallers()` of its own: DNs (compared by meaning) or
+   * predicates on the caller. Others get 403 `caller_not_allowed`.
+   * @default undefined (any caller the gateway vouches for)
+   */
+  readonly allowedCallers?: readonly CallerRule[];
 }
 
 /**

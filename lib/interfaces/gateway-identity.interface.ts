@@ -1,3 +1,5 @@
+import type { VerifiedCaller } from '../caller/gateway-caller.js';
+
 /**
  * The verified claims of a gateway token. Registered claims are typed; any other claim the gateway
  * adds (`cnf`, `scope`, `client_id`, …) is kept as `unknown`.
@@ -25,4 +27,6 @@ export interface GatewayIdentity {
   /** The gateway that vouched for the caller, the token's `iss`. */
   readonly issuer: string;
   readonly claims: GatewayTokenClaims;
+  /** The caller parsed from `sub` (an opaque one with `subjectFormat: 'opaque'`). */
+  readonly caller: VerifiedCaller;
 }

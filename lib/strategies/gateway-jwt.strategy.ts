@@ -7,8 +7,10 @@ import type { GatewayIdentity, GatewayTokenClaims } from '../interfaces/gateway-
 import {
   ClaimsInvalidError,
   IssuerMismatchError,
+  SubjectInvalidError,
   TokenNotYetValidError,
 } from '../errors/gateway-auth.error.js';
+import { VerifiedCaller } from '../caller/gateway-caller.js';
 import { createJwksKeyProvider } from '../utils/jwks.util.js';
 import { extractToken, type RequestWithHeaders } from '../utils/token-extractor.util.js';
 
@@ -51,6 +53,7 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
    * @throws {IssuerMismatchError} `iss` is not a configured issuer
    * @throws {ClaimsInvalidError} `exp`, `sub` or `aud` missing or of the wrong type
    * @throws {TokenNotYetValidError} `iat` in the future beyond the clock tolerance
+   * @throws {SubjectInvalidError} `sub` not a DN (unless `subjectFormat: 'opaque'`)
    */
   validate(payload: Record<string, unknown>): GatewayIdentity {
     const { iss, sub, aud, exp, iat } = payload;
@@ -73,7 +76,21 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
       subject: sub,
       issuer: iss,
       claims: Object.freeze({ ...payload }) as GatewayTokenClaims,
+      caller: this.callerOf(sub),
     });
+  }
+
+  /** @throws {SubjectInvalidError} when `sub` is not a DN in the configured format */
+  protected callerOf(subject: string): VerifiedCaller {
+    try {
+      return VerifiedCaller.fromSubject(subject, this.options.subjectFormat);
+    } catch (error) {
+      // The parser's message quotes the sub: it goes to the log (as the cause), not the response.
+      throw new SubjectInvalidError(
+        `The token's sub is not a distinguished name in ${this.options.subjectFormat} form`,
+        { cause: error },
+      );
+    }
   }
 }
 

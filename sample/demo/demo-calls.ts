@@ -54,6 +54,14 @@ export async function runDemoCalls(demo: DemoEnvironment): Promise<DemoOutcome[]
     { kind: 'accepted', caller: DEMO_CALLER_DNS.escaped },
     () => callOverMutualTls(viaGateway('/orders/42'), { certPem: pki.escaped.certPem, keyPem: pki.escaped.keyPem, caPem: pki.ca.certPem }));
 
+  await record('payments-allowed', 'gateway   GET /service2/payments', 'service1 client certificate',
+    { kind: 'accepted', caller: DEMO_CALLER_DNS.service1 },
+    () => callOverMutualTls(viaGateway('/payments'), service1));
+
+  await record('payments-refused', 'gateway   GET /service2/payments', 'certificate "CN=Smith, John"',
+    { kind: 'refused', status: 403, code: 'caller_not_allowed' },
+    () => callOverMutualTls(viaGateway('/payments'), { certPem: pki.escaped.certPem, keyPem: pki.escaped.keyPem, caPem: pki.ca.certPem }));
+
   await record('forged-header', 'gateway   GET /service2/orders', 'service1 + its own Bearer token',
     { kind: 'accepted', caller: DEMO_CALLER_DNS.service1 },
     () => callOverMutualTls(viaGateway('/orders'), service1, { authorization: `Bearer ${forgedToken(gateway.upstream)}` }));
