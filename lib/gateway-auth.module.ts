@@ -6,6 +6,7 @@ import { ConfigurableModuleClass } from './gateway-auth.module-definition.js';
 import { resolvedOptionsProvider } from './gateway-auth.providers.js';
 import { GatewayAuthGuard } from './guards/gateway-auth.guard.js';
 import { GatewayJwtStrategy } from './strategies/gateway-jwt.strategy.js';
+import { GatewayJwksService } from './jwks/gateway-jwks.service.js';
 
 /**
  * Protects every route of the application with the gateway's signed JWT.
@@ -30,11 +31,12 @@ import { GatewayJwtStrategy } from './strategies/gateway-jwt.strategy.js';
   imports: [DiscoveryModule],
   providers: [
     resolvedOptionsProvider,
+    GatewayJwksService,
     GatewayJwtStrategy,
     GatewayAuthGuard,
     { provide: APP_GUARD, useExisting: GatewayAuthGuard },
     GatewayAuthExplorer,
   ],
-  exports: [GATEWAY_AUTH_RESOLVED_OPTIONS, GatewayAuthGuard],
+  exports: [GATEWAY_AUTH_RESOLVED_OPTIONS, GatewayAuthGuard, GatewayJwksService],
 })
 export class GatewayAuthModule extends ConfigurableModuleClass {}

@@ -36,11 +36,23 @@ describe('resolveGatewayAuthOptions', () => {
       typ: undefined,
       maxTokenLength: 8192,
       realm: 'api',
-      jwks: DEFAULTS.jwks,
+      jwks: { ...DEFAULTS.jwks, ca: undefined, cert: undefined, key: undefined, headers: undefined, prefetch: 'off' },
       subjectFormat: 'rfc4514',
       allowedCallers: undefined,
+      issuerPinning: undefined,
+      requiredClaims: [],
+      maxTokenAgeSeconds: undefined,
+      replayCache: undefined,
+      rejectionLogsPerMinute: 120,
     });
-    expect(DEFAULTS.jwks).toEqual({ cacheMaxAgeMs: 600_000, cacheMaxEntries: 16, requestsPerMinute: 10, timeoutMs: 5_000 });
+    expect(DEFAULTS.jwks).toEqual({
+      cacheMaxAgeMs: 600_000,
+      cacheMaxEntries: 16,
+      cooldownMs: 10_000,
+      staleWindowMs: 900_000,
+      timeoutMs: 5_000,
+      maxResponseBytes: 1_048_576,
+    });
   });
 
   it('normalises what it can: header name, typ, static audiences', () => {
@@ -111,7 +123,15 @@ describe('resolveGatewayAuthOptions', () => {
     ['realm with a quote', { ...valid, realm: 'a"b' }, /^realm: must be non-empty printable ASCII/],
     ['tiny maxTokenLength', { ...valid, maxTokenLength: 10 }, /^maxTokenLength: must be a number from 256/],
     ['bad jwks timeout', { ...valid, jwks: { timeoutMs: 0 } }, /^jwks.timeoutMs: must be a number from 100/],
-    ['bad jwks rate', { ...valid, jwks: { requestsPerMinute: 'many' } }, /^jwks.requestsPerMinute: must be a number/],
+    ['bad jwks cooldown', { ...valid, jwks: { cooldownMs: 'long' } }, /^jwks.cooldownMs: must be a number/],
+    ['an unknown jwks option', { ...valid, jwks: { requestsPerMinute: 10 } }, /^jwks.requestsPerMinute: unknown option/],
+    ['a bad prefetch', { ...valid, jwks: { prefetch: 'yes' } }, /^jwks.prefetch: must be 'off', 'warn' or 'fail'/],
+    ['cert without key', { ...valid, jwks: { cert: 'x' } }, /^jwks.cert and jwks.key: give both/],
+    ['TLS settings on http:', { ...valid, jwksUri: 'http://127.0.0.1:1/jwks', jwks: { ca: 'x' } }, /^jwks.ca \/ jwks.cert \/ jwks.key: TLS settings need an https: jwksUri/],
+    ['an issuer pinned to no CA', { ...valid, issuer: { fromCertificate: { ca: 'not pem' } } }, /^issuer.fromCertificate.ca: /],
+    ['a bad replay cache', { ...valid, replayCache: 'on' }, /^replayCache: true, false, or \{ maxEntries \}/],
+    ['bad required claims', { ...valid, requiredClaims: [''] }, /^requiredClaims: must be a list of claim names/],
+    ['a negative token age', { ...valid, maxTokenAgeSeconds: -5 }, /^maxTokenAgeSeconds: must be a number from 1/],
     ['unknown option', { ...valid, audiance: {} }, /^audiance: unknown option/],
   ])('refuses %s', (_label, input, message) => {
     expect(issuesOf(input)).toEqual([expect.stringMatching(message)]);

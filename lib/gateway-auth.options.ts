@@ -1,6 +1,8 @@
 import { compileCallerRules, hasDnRules, type CallerRule, type CompiledCallerRules } from './caller/caller-rules.js';
 import type { SubjectFormat } from './caller/gateway-caller.js';
+import type { X509Certificate } from 'node:crypto';
 import { GatewayAuthConfigError } from './errors/gateway-auth.error.js';
+import { loadTrustAnchors } from './jwks/certificate-chain.js';
 import type {
   AudienceResolver,
   GatewayAuthModuleOptions,
@@ -13,6 +15,20 @@ import {
   type ParsedHttpUri,
 } from './utils/audience.util.js';
 import { normalizeTyp } from './utils/token-inspection.util.js';
+
+export interface ResolvedJwksOptions {
+  readonly cacheMaxAgeMs: number;
+  readonly cacheMaxEntries: number;
+  readonly cooldownMs: number;
+  readonly staleWindowMs: number;
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+  readonly ca: string | Buffer | readonly (string | Buffer)[] | undefined;
+  readonly cert: string | Buffer | undefined;
+  readonly key: string | Buffer | undefined;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  readonly prefetch: 'off' | 'warn' | 'fail';
+}
 
 /** Where the required audience of a request comes from. */
 export type ResolvedAudience =
@@ -39,12 +55,13 @@ export interface ResolvedGatewayAuthOptions {
   readonly realm: string;
   readonly subjectFormat: SubjectFormat;
   readonly allowedCallers: CompiledCallerRules | undefined;
-  readonly jwks: {
-    readonly cacheMaxAgeMs: number;
-    readonly cacheMaxEntries: number;
-    readonly requestsPerMinute: number;
-    readonly timeoutMs: number;
-  };
+  readonly jwks: ResolvedJwksOptions;
+  /** Set when the issuer is pinned to the signing certificate. */
+  readonly issuerPinning: { readonly anchors: readonly X509Certificate[]; readonly match: 'dn' | 'cn' } | undefined;
+  readonly requiredClaims: readonly string[];
+  readonly maxTokenAgeSeconds: number | undefined;
+  readonly replayCache: { readonly maxEntries: number } | undefined;
+  readonly rejectionLogsPerMinute: number;
 }
 
 export const SUPPORTED_ALGORITHMS: readonly GatewayJwsAlgorithm[] = [
@@ -64,7 +81,16 @@ export const DEFAULTS = {
   clockToleranceSeconds: 30,
   maxTokenLength: 8192,
   realm: 'api',
-  jwks: { cacheMaxAgeMs: 600_000, cacheMaxEntries: 16, requestsPerMinute: 10, timeoutMs: 5_000 },
+  jwks: {
+    cacheMaxAgeMs: 600_000,
+    cacheMaxEntries: 16,
+    cooldownMs: 10_000,
+    staleWindowMs: 900_000,
+    timeoutMs: 5_000,
+    maxResponseBytes: 1_048_576,
+  },
+  replayCacheEntries: 100_000,
+  rejectionLogsPerMinute: 120,
 } as const;
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -87,14 +113,17 @@ export function resolveGatewayAuthOptions(input: unknown): ResolvedGatewayAuthOp
   const options = input as Partial<Record<keyof GatewayAuthModuleOptions, unknown>>;
   const known = new Set<string>([
     'jwksUri', 'issuer', 'audience', 'algorithms', 'clockToleranceSeconds', 'tokenHeader', 'typ',
-    'maxTokenLength', 'realm', 'jwks', 'subjectFormat', 'allowedCallers',
+    'maxTokenLength', 'realm', 'jwks', 'subjectFormat', 'allowedCallers', 'requiredClaims',
+    'maxTokenAgeSeconds', 'replayCache', 'rejectionLogsPerMinute',
   ]);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) issues.push(`${key}: unknown option (known: ${[...known].join(', ')})`);
   }
 
   const jwksUri = checkJwksUri(options.jwksUri, issues);
-  const issuers = stringList(options.issuer, 'issuer', issues, 'the iss value(s) your gateway puts in its tokens');
+  const pinned = typeof options.issuer === 'object' && options.issuer !== null && !Array.isArray(options.issuer);
+  const issuerPinning = pinned ? checkIssuerPinning(options.issuer, issues) : undefined;
+  const issuers = pinned ? [] : stringList(options.issuer, 'issuer', issues, 'the iss value(s) your gateway puts in its tokens, or { fromCertificate: { ca } }');
   const audience = checkAudience(options.audience, issues);
   const algorithms = checkAlgorithms(options.algorithms, issues);
   const clockToleranceSeconds = checkNumber(options.clockToleranceSeconds, 'clockToleranceSeconds', DEFAULTS.clockToleranceSeconds, 0, 300, issues);
@@ -124,6 +153,9 @@ export function resolveGatewayAuthOptions(input: unknown): ResolvedGatewayAuthOp
   }
 
   const jwks = checkJwks(options.jwks, issues);
+  if (jwksUri?.startsWith('http:') && (jwks.ca !== undefined || jwks.cert !== undefined)) {
+    issues.push('jwks.ca / jwks.cert / jwks.key: TLS settings need an https: jwksUri');
+  }
 
   let subjectFormat: SubjectFormat = 'rfc4514';
   if (options.subjectFormat !== undefined) {
@@ -134,6 +166,21 @@ export function resolveGatewayAuthOptions(input: unknown): ResolvedGatewayAuthOp
     }
   }
   const allowedCallers = checkAllowedCallers(options.allowedCallers, subjectFormat, issues);
+
+  let requiredClaims: string[] = [];
+  if (options.requiredClaims !== undefined) {
+    if (!Array.isArray(options.requiredClaims) || options.requiredClaims.some(c => typeof c !== 'string' || c === '')) {
+      issues.push('requiredClaims: must be a list of claim names, e.g. ["jti", "iat"]');
+    } else {
+      requiredClaims = [...new Set(options.requiredClaims as string[])];
+    }
+  }
+  const maxTokenAgeSeconds =
+    options.maxTokenAgeSeconds === undefined
+      ? undefined
+      : checkNumber(options.maxTokenAgeSeconds, 'maxTokenAgeSeconds', 0, 1, 31_536_000, issues);
+  const replayCache = checkReplayCache(options.replayCache, issues);
+  const rejectionLogsPerMinute = checkNumber(options.rejectionLogsPerMinute, 'rejectionLogsPerMinute', DEFAULTS.rejectionLogsPerMinute, 1, 100_000, issues);
 
   if (issues.length > 0) throw new GatewayAuthConfigError(issues);
   return {
@@ -149,7 +196,43 @@ export function resolveGatewayAuthOptions(input: unknown): ResolvedGatewayAuthOp
     jwks,
     subjectFormat,
     allowedCallers,
+    issuerPinning,
+    requiredClaims,
+    maxTokenAgeSeconds,
+    replayCache,
+    rejectionLogsPerMinute,
   };
+}
+
+function checkIssuerPinning(value: unknown, issues: string[]): ResolvedGatewayAuthOptions['issuerPinning'] {
+  const from = (value as { fromCertificate?: unknown }).fromCertificate;
+  if (typeof from !== 'object' || from === null) {
+    issues.push('issuer: a string, a list of strings, or { fromCertificate: { ca } }');
+    return undefined;
+  }
+  const { ca, match } = from as { ca?: unknown; match?: unknown };
+  if (match !== undefined && match !== 'dn' && match !== 'cn') {
+    issues.push(`issuer.fromCertificate.match: must be 'dn' or 'cn', got ${JSON.stringify(match)}`);
+  }
+  try {
+    const anchors = loadTrustAnchors(ca as string | Buffer | readonly (string | Buffer)[]);
+    if (anchors.length === 0) throw new Error('no certificate found');
+    return { anchors, match: match === 'cn' ? 'cn' : 'dn' };
+  } catch (error) {
+    issues.push(`issuer.fromCertificate.ca: the CA certificate(s) (PEM) the gateway's signing certificate chains to; ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function checkReplayCache(value: unknown, issues: string[]): ResolvedGatewayAuthOptions['replayCache'] {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return { maxEntries: DEFAULTS.replayCacheEntries };
+  if (typeof value === 'object' && value !== null) {
+    const { maxEntries } = value as { maxEntries?: unknown };
+    return { maxEntries: checkNumber(maxEntries, 'replayCache.maxEntries', DEFAULTS.replayCacheEntries, 100, 10_000_000, issues) };
+  }
+  issues.push('replayCache: true, false, or { maxEntries }');
+  return undefined;
 }
 
 function checkAllowedCallers(value: unknown, format: SubjectFormat, issues: string[]): CompiledCallerRules | undefined {
@@ -287,19 +370,62 @@ function checkAlgorithms(value: unknown, issues: string[]): GatewayJwsAlgorithm[
   return [...new Set(result)];
 }
 
-function checkJwks(value: unknown, issues: string[]): ResolvedGatewayAuthOptions['jwks'] {
+function checkJwks(value: unknown, issues: string[]): ResolvedJwksOptions {
   const d = DEFAULTS.jwks;
-  if (value === undefined) return { ...d };
+  const fallback: ResolvedJwksOptions = { ...d, ca: undefined, cert: undefined, key: undefined, headers: undefined, prefetch: 'off' };
+  if (value === undefined) return fallback;
   if (typeof value !== 'object' || value === null) {
     issues.push('jwks: must be an object');
-    return { ...d };
+    return fallback;
   }
   const jwks = value as Record<string, unknown>;
+  const known = ['cacheMaxAgeMs', 'cacheMaxEntries', 'cooldownMs', 'staleWindowMs', 'timeoutMs', 'maxResponseBytes', 'ca', 'cert', 'key', 'headers', 'prefetch'];
+  for (const key of Object.keys(jwks)) {
+    if (!known.includes(key)) issues.push(`jwks.${key}: unknown option (known: ${known.join(', ')})`);
+  }
+  const pem = (name: 'ca' | 'cert' | 'key'): string | Buffer | undefined => {
+    const item = jwks[name];
+    if (item === undefined) return undefined;
+    if (typeof item === 'string' || Buffer.isBuffer(item)) return item;
+    issues.push(`jwks.${name}: must be PEM text or a Buffer`);
+    return undefined;
+  };
+  let ca: ResolvedJwksOptions['ca'];
+  if (Array.isArray(jwks['ca'])) {
+    const list = jwks['ca'] as unknown[];
+    if (list.every(item => typeof item === 'string' || Buffer.isBuffer(item))) ca = list as (string | Buffer)[];
+    else issues.push('jwks.ca: must be PEM text, a Buffer, or a list of them');
+  } else {
+    ca = pem('ca');
+  }
+  const cert = pem('cert');
+  const key = pem('key');
+  if ((cert === undefined) !== (key === undefined)) issues.push('jwks.cert and jwks.key: give both, or neither');
+  let headers: Record<string, string> | undefined;
+  if (jwks['headers'] !== undefined) {
+    const given = jwks['headers'];
+    if (typeof given !== 'object' || given === null || Object.values(given).some(v => typeof v !== 'string')) {
+      issues.push('jwks.headers: must map header names to string values');
+    } else {
+      headers = { ...(given as Record<string, string>) };
+    }
+  }
+  const prefetch = jwks['prefetch'] ?? 'off';
+  if (prefetch !== 'off' && prefetch !== 'warn' && prefetch !== 'fail') {
+    issues.push(`jwks.prefetch: must be 'off', 'warn' or 'fail', got ${JSON.stringify(prefetch)}`);
+  }
   return {
     cacheMaxAgeMs: checkNumber(jwks['cacheMaxAgeMs'], 'jwks.cacheMaxAgeMs', d.cacheMaxAgeMs, 1_000, 86_400_000, issues),
     cacheMaxEntries: checkNumber(jwks['cacheMaxEntries'], 'jwks.cacheMaxEntries', d.cacheMaxEntries, 1, 1_000, issues),
-    requestsPerMinute: checkNumber(jwks['requestsPerMinute'], 'jwks.requestsPerMinute', d.requestsPerMinute, 1, 600, issues),
+    cooldownMs: checkNumber(jwks['cooldownMs'], 'jwks.cooldownMs', d.cooldownMs, 100, 3_600_000, issues),
+    staleWindowMs: checkNumber(jwks['staleWindowMs'], 'jwks.staleWindowMs', d.staleWindowMs, 0, 86_400_000, issues),
     timeoutMs: checkNumber(jwks['timeoutMs'], 'jwks.timeoutMs', d.timeoutMs, 100, 60_000, issues),
+    maxResponseBytes: checkNumber(jwks['maxResponseBytes'], 'jwks.maxResponseBytes', d.maxResponseBytes, 1_024, 16_777_216, issues),
+    ca,
+    cert,
+    key,
+    headers,
+    prefetch: prefetch === 'warn' || prefetch === 'fail' ? prefetch : 'off',
   };
 }
 

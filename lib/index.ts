@@ -18,3 +18,5 @@ export {
   type DnRdn,
   type DnAttributeValue,
 } from './utils/dn.util.js';
+export { GatewayJwksService } from './jwks/gateway-jwks.service.js';
+export type { KeyStoreStatus } from './jwks/jwks-key-store.js';

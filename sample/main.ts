@@ -29,7 +29,8 @@ async function main(): Promise<void> {
 
 /** The effective gateway settings, one line each. None is secret; a query string is not shown. */
 function describeOptions(options: GatewayAuthModuleOptions): string[] {
-  const issuers = typeof options.issuer === 'string' ? [options.issuer] : options.issuer;
+  const issuer = options.issuer;
+  const issuers = typeof issuer === 'string' ? [issuer] : 'fromCertificate' in issuer ? ['(the signing certificate\'s subject)'] : issuer;
   const audience =
     'baseUrl' in options.audience
       ? `${options.audience.baseUrl} + request path`

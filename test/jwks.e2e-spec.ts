@@ -4,6 +4,9 @@ import { createTestApp, type CapturingLogger } from './fixtures/app.js';
 import { startJwksServer, type JwksServer } from './fixtures/jwks-server.js';
 import { BASE_URL, CALLER_DN, createTestKey, ISSUER, mint, type TestKey } from './fixtures/tokens.js';
 
+const COOLDOWN_MS = 300;
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
 /** Fetching the gateway's keys: caching, rotation and outages, against a real JWKS server. */
 describe('JWKS key fetching', () => {
   let jwks: JwksServer;
@@ -22,7 +25,7 @@ describe('JWKS key fetching', () => {
       jwksUri: jwks.url,
       issuer: ISSUER,
       audience: { baseUrl: BASE_URL },
-      jwks: { timeoutMs: 500 },
+      jwks: { timeoutMs: 500, cooldownMs: COOLDOWN_MS },
     }));
   });
 
@@ -50,16 +53,30 @@ describe('JWKS key fetching', () => {
     expect(jwks.requestCount).toBe(1);
   });
 
-  it('picks up a key rotated in on the JWKS server without a restart', async () => {
+  it('picks up a key rotated in on the JWKS server within the cooldown, without a restart', async () => {
     expect((await get('/orders', await mint(current, '/orders'))).status).toBe(200);
+    // Within the cooldown an unknown kid is refused from memory: no second fetch.
     expect((await get('/orders', await mint(next, '/orders'))).body.code).toBe('unknown_key');
+    expect(jwks.requestCount).toBe(1);
 
     jwks.setKeys([current.jwk, next.jwk]);
+    await sleep(COOLDOWN_MS + 50);
     const response = await get('/orders', await mint(next, '/orders'));
     expect(response.status).toBe(200);
     expect(response.body.caller).toBe(CALLER_DN);
     expect((await get('/orders', await mint(current, '/orders'))).status).toBe(200);
-    expect(jwks.requestCount).toBe(3);
+    expect(jwks.requestCount).toBe(2);
+  });
+
+  it('stops accepting a key the gateway has withdrawn, once the key set is refetched', async () => {
+    jwks.setKeys([current.jwk, next.jwk]);
+    expect((await get('/orders', await mint(current, '/orders'))).status).toBe(200);
+    jwks.setKeys([next.jwk]);
+    await sleep(COOLDOWN_MS + 50);
+    // An unknown kid triggers the refetch, which no longer lists the current key.
+    expect((await get('/orders', await mint({ ...next, kid: 'other' }, '/orders'))).body.code).toBe('unknown_key');
+    expect((await get('/orders', await mint(current, '/orders'))).body.code).toBe('unknown_key');
+    expect((await get('/orders', await mint(next, '/orders'))).status).toBe(200);
   });
 
   it('keeps verifying with cached keys while the endpoint is down', async () => {
@@ -73,7 +90,7 @@ describe('JWKS key fetching', () => {
     jwks.behave({ kind: 'status', status: 500 });
     const response = await get('/orders', await mint(current, '/orders'));
     expect(response.status).toBe(503);
-    expect(response.headers['retry-after']).toBe('10');
+    expect(response.headers['retry-after']).toBe('1');
     expect(response.headers['www-authenticate']).toBeUndefined();
     expect(response.body).toEqual({
       statusCode: 503,
@@ -123,14 +140,101 @@ describe('JWKS key fetching', () => {
     expect(jwks.requestCount).toBe(0);
   });
 
-  it('bounds the JWKS requests a flood of unknown kids can cause (rate limit)', async () => {
-    const codes: string[] = [];
-    for (let i = 0; i < 15; i++) {
-      const token = await mint({ ...current, kid: `random-${i}` }, '/orders');
-      codes.push((await get('/orders', token)).body.code);
+  it('answers a flood of 200 unknown kids with 401 from a handful of fetches, and keeps serving', async () => {
+    expect((await get('/orders', await mint(current, '/orders'))).status).toBe(200);
+    const tokens = await Promise.all(Array.from({ length: 200 }, (_, i) => mint({ ...current, kid: `random-${i}` }, '/orders')));
+    const codes = new Set<string>();
+    for (let batch = 0; batch < 200; batch += 50) {
+      const responses = await Promise.all(tokens.slice(batch, batch + 50).map(token => get('/orders', token)));
+      for (const response of responses) codes.add(`${response.status} ${response.body.code}`);
     }
-    expect(jwks.requestCount).toBe(10);
-    expect(codes.slice(0, 10)).toEqual(Array(10).fill('unknown_key'));
-    expect(codes.slice(10)).toEqual(Array(5).fill('jwks_unavailable'));
+    expect([...codes]).toEqual(['401 unknown_key']);
+    expect(jwks.requestCount).toBeLessThanOrEqual(3);
+    expect((await get('/orders', await mint(current, '/orders'))).status).toBe(200);
+  });
+
+  it('retries a failed endpoint at most once per cooldown', async () => {
+    jwks.behave({ kind: 'status', status: 500 });
+    for (let i = 0; i < 20; i++) expect((await get('/orders', await mint(current, '/orders'))).status).toBe(503);
+    expect(jwks.requestCount).toBe(1);
+    jwks.behave({ kind: 'serve' });
+    await sleep(COOLDOWN_MS + 50);
+    expect((await get('/orders', await mint(current, '/orders'))).status).toBe(200);
+    expect(jwks.requestCount).toBe(2);
+  });
+});
+
+describe('JWKS outages: the stale window and start-up prefetch', () => {
+  let jwks: JwksServer;
+  let key: TestKey;
+
+  beforeEach(async () => {
+    key = await createTestKey('2026-03', 'ES256');
+    jwks = await startJwksServer([key.jwk]);
+  });
+  afterEach(async () => jwks.close());
+
+  it('keeps verifying with the last good keys for the stale window, then answers 503', async () => {
+    const { app, logger } = await createTestApp({
+      jwksUri: jwks.url,
+      issuer: ISSUER,
+      audience: { baseUrl: BASE_URL },
+      jwks: { cacheMaxAgeMs: 1_000, staleWindowMs: 1_000, cooldownMs: 100 },
+    });
+    const get = async () =>
+      request(app.getHttpServer()).get('/orders').set('Authorization', `Bearer ${await mint(key, '/orders')}`);
+    try {
+      expect((await get()).status).toBe(200);
+      jwks.behave({ kind: 'garbage' });
+      await sleep(1_150);
+      expect((await get()).status).toBe(200);
+      expect(logger.entries.some(entry => entry.level === 'warn' && /still using the key set fetched 1 s ago/.test(entry.message))).toBe(true);
+      await sleep(1_000);
+      const response = await get();
+      expect(response.status).toBe(503);
+      expect(response.body.code).toBe('jwks_unavailable');
+      jwks.behave({ kind: 'serve' });
+      await sleep(150);
+      expect((await get()).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("prefetch 'fail' stops the start-up when the keys cannot be had", async () => {
+    jwks.behave({ kind: 'status', status: 404 });
+    const failure = await createTestApp({
+      jwksUri: jwks.url,
+      issuer: ISSUER,
+      audience: { baseUrl: BASE_URL },
+      jwks: { prefetch: 'fail' },
+    }).then(
+      async ({ app }) => {
+        await app.close();
+        return undefined;
+      },
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toMatch(/^Cannot fetch the gateway's keys from http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json: .*404.*check jwksUri/);
+  });
+
+  it("prefetch 'warn' logs and starts; 'fail' with a healthy endpoint fetches once at boot", async () => {
+    jwks.behave({ kind: 'status', status: 503 });
+    const warned = await createTestApp({ jwksUri: jwks.url, issuer: ISSUER, audience: { baseUrl: BASE_URL }, jwks: { prefetch: 'warn' } });
+    expect(warned.logger.entries.filter(entry => entry.level === 'warn' && entry.message.startsWith("Cannot fetch the gateway's keys"))).toHaveLength(1);
+    await warned.app.close();
+
+    jwks.behave({ kind: 'serve' });
+    jwks.resetCount();
+    const started = await createTestApp({ jwksUri: jwks.url, issuer: ISSUER, audience: { baseUrl: BASE_URL }, jwks: { prefetch: 'fail' } });
+    try {
+      expect(jwks.requestCount).toBe(1);
+      const response = await request(started.app.getHttpServer()).get('/orders').set('Authorization', `Bearer ${await mint(key, '/orders')}`);
+      expect(response.status).toBe(200);
+      expect(jwks.requestCount).toBe(1);
+    } finally {
+      await started.app.close();
+    }
   });
 });

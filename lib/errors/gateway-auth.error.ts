@@ -10,6 +10,7 @@ export type GatewayAuthErrorCode =
   | 'invalid_request'
   | 'token_too_large'
   | 'token_malformed'
+  | 'header_unsupported'
   | 'typ_mismatch'
   | 'algorithm_not_allowed'
   | 'unknown_key'
@@ -18,6 +19,7 @@ export type GatewayAuthErrorCode =
   | 'token_expired'
   | 'token_not_yet_valid'
   | 'claims_invalid'
+  | 'token_replayed'
   | 'issuer_mismatch'
   | 'audience_mismatch'
   | 'subject_invalid'
@@ -79,6 +81,18 @@ export class TokenTooLargeError extends GatewayAuthError {
 /** The token is not a well-formed compact JWS with a JSON object header and payload. @publicApi */
 export class TokenMalformedError extends GatewayAuthError {
   readonly code = 'token_malformed' as const;
+}
+
+/**
+ * The token's header asks for processing this verifier does not do: a `crit` extension
+ * (RFC 7515 §4.1.11) or an unencoded payload (`b64: false`, RFC 7797).
+ * @publicApi
+ */
+export class HeaderUnsupportedError extends GatewayAuthError {
+  readonly code = 'header_unsupported' as const;
+  constructor(readonly parameter: 'crit' | 'b64') {
+    super(parameter === 'crit' ? 'The token has a crit header this verifier does not support' : 'The token has an unencoded payload (b64: false)');
+  }
 }
 
 /** The token's `typ` header is not one of the configured values. @publicApi */
@@ -153,6 +167,14 @@ export class ClaimsInvalidError extends GatewayAuthError {
   }
 }
 
+/** The token's `jti` was seen before (replay cache on): gateways mint one token per request. @publicApi */
+export class TokenReplayedError extends GatewayAuthError {
+  readonly code = 'token_replayed' as const;
+  constructor() {
+    super('The token was already used');
+  }
+}
+
 /** `iss` is not one of the configured issuers. @publicApi */
 export class IssuerMismatchError extends GatewayAuthError {
   readonly code = 'issuer_mismatch' as const;
@@ -203,6 +225,15 @@ export class CallerNotAllowedError extends GatewayAuthError {
  */
 export class JwksUnavailableError extends GatewayAuthError {
   readonly code = 'jwks_unavailable' as const;
+  constructor(
+    message: string,
+    options?: { cause?: unknown; retryAfterSeconds?: number },
+  ) {
+    super(message, options);
+    this.retryAfterSeconds = options?.retryAfterSeconds;
+  }
+  /** When the next fetch may be tried, if known. */
+  readonly retryAfterSeconds: number | undefined;
 }
 
 /**
@@ -215,6 +246,7 @@ export type AnyGatewayAuthError =
   | InvalidRequestError
   | TokenTooLargeError
   | TokenMalformedError
+  | HeaderUnsupportedError
   | TypMismatchError
   | AlgorithmNotAllowedError
   | UnknownKeyError
@@ -223,6 +255,7 @@ export type AnyGatewayAuthError =
   | TokenExpiredError
   | TokenNotYetValidError
   | ClaimsInvalidError
+  | TokenReplayedError
   | IssuerMismatchError
   | AudienceMismatchError
   | SubjectInvalidError

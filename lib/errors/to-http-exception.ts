@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { GatewayAuthError, GatewayAuthErrorCode } from './gateway-auth.error.js';
+import type { GatewayAuthError, GatewayAuthErrorCode, JwksUnavailableError } from './gateway-auth.error.js';
 
 /**
  * The JSON body of every refusal. `code` is stable; `message` is for people.
@@ -37,6 +37,7 @@ const DESCRIPTIONS: Readonly<Record<GatewayAuthErrorCode, string>> = {
   invalid_request: 'The authorization header is not a single bearer token',
   token_too_large: 'The token is too large',
   token_malformed: 'The token is not a well-formed JWT',
+  header_unsupported: 'The token header requires unsupported processing',
   typ_mismatch: 'The token type is not accepted',
   algorithm_not_allowed: 'The token algorithm is not allowed',
   unknown_key: 'The token was signed with an unknown key',
@@ -45,6 +46,7 @@ const DESCRIPTIONS: Readonly<Record<GatewayAuthErrorCode, string>> = {
   token_expired: 'The token has expired',
   token_not_yet_valid: 'The token is not valid yet',
   claims_invalid: 'The token claims are invalid',
+  token_replayed: 'The token was already used',
   issuer_mismatch: 'The token issuer is not accepted',
   audience_mismatch: 'The token audience does not match this resource',
   subject_invalid: 'The token subject is not a distinguished name',
@@ -80,7 +82,7 @@ export function toHttpException(error: GatewayAuthError, realm: string): Gateway
       });
     case 'jwks_unavailable':
       return build(HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', error, {
-        'Retry-After': String(JWKS_RETRY_AFTER_SECONDS),
+        'Retry-After': String((error as JwksUnavailableError).retryAfterSeconds ?? JWKS_RETRY_AFTER_SECONDS),
       });
     case 'config_invalid':
       return build(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal Server Error', error, {});

@@ -55,13 +55,17 @@ export interface GatewayRequest extends RequestWithHeaders {
 @Injectable()
 export class GatewayAuthGuard implements CanActivate {
   protected readonly logger = new Logger('GatewayAuth');
+  /** Bounds warning/error lines per minute; the rest are counted and reported with the next line. */
+  protected readonly logBudget: LogBudget;
 
   constructor(
     protected readonly reflector: Reflector,
     @Inject(GATEWAY_AUTH_RESOLVED_OPTIONS) protected readonly gatewayOptions: ResolvedGatewayAuthOptions,
     protected readonly adapterHost: HttpAdapterHost,
     protected readonly strategy: GatewayJwtStrategy,
-  ) {}
+  ) {
+    this.logBudget = new LogBudget(gatewayOptions.rejectionLogsPerMinute, 60_000);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.isPublic(context)) return true;
@@ -180,11 +184,14 @@ export class GatewayAuthGuard implements CanActivate {
     const line = `Rejected request: ${error.message}; ${fields.join(' ')}${cause}`;
     if (error.code === 'token_missing' || error.code === 'invalid_request') {
       this.logger.debug(line);
-    } else if (error.code === 'jwks_unavailable') {
-      this.logger.error(line);
-    } else {
-      this.logger.warn(line);
+      return;
     }
+    // A flood of bad tokens must not become a flood of log lines.
+    const suppressed = this.logBudget.take(Date.now());
+    if (suppressed === undefined) return;
+    const note = suppressed > 0 ? ` (${suppressed} earlier rejection(s) not logged)` : '';
+    if (error.code === 'jwks_unavailable') this.logger.error(line + note);
+    else this.logger.warn(line + note);
   }
 }
 
@@ -192,4 +199,32 @@ export class GatewayAuthGuard implements CanActivate {
 function clip(value: unknown): string {
   const text = JSON.stringify(typeof value === 'string' ? value : String(value)) ?? '';
   return text.length > 202 ? `${text.slice(0, 200)}…"` : text;
+}
+
+/** A fixed-window budget of log lines. */
+export class LogBudget {
+  private windowStart = 0;
+  private used = 0;
+  private suppressed = 0;
+
+  constructor(
+    private readonly perWindow: number,
+    private readonly windowMs: number,
+  ) {}
+
+  /** `undefined` when the line must be dropped; otherwise how many lines were dropped before it. */
+  take(now: number): number | undefined {
+    if (now - this.windowStart >= this.windowMs) {
+      this.windowStart = now;
+      this.used = 0;
+    }
+    if (this.used >= this.perWindow) {
+      this.suppressed++;
+      return undefined;
+    }
+    this.used++;
+    const dropped = this.suppressed;
+    this.suppressed = 0;
+    return dropped;
+  }
 }

@@ -98,26 +98,70 @@ export type GatewayAudienceOptions =
  */
 export interface GatewayJwksOptions {
   /**
-   * How long a fetched key is trusted before it is fetched again, in milliseconds.
+   * How long a fetched key set is used before it is fetched again, in milliseconds.
    * @default 600000 (10 minutes)
    */
   readonly cacheMaxAgeMs?: number;
   /**
-   * How many keys (kids) are kept in the cache.
+   * How many keys (kids) jwks-rsa keeps converted.
    * @default 16
    */
   readonly cacheMaxEntries?: number;
   /**
-   * At most this many JWKS requests per minute, so a flood of tokens with random `kid`s cannot
-   * turn this service into an amplifier against the gateway.
-   * @default 10
+   * Least time between two fetches, in milliseconds. A token with an unknown `kid` refetches the
+   * key set at most once per cooldown (concurrent ones share the fetch), so a flood of random kids
+   * cannot turn this service into an amplifier against the gateway, and a rotated-in key is
+   * picked up within the cooldown. Also the pace of retries while the endpoint is down.
+   * @default 10000
    */
-  readonly requestsPerMinute?: number;
+  readonly cooldownMs?: number;
   /**
-   * Socket timeout of one JWKS request, in milliseconds.
+   * When the endpoint is down or answers garbage, the last good key set is still used for this
+   * long past its max age (logged), then requests get 503 `jwks_unavailable`.
+   * @default 900000 (15 minutes)
+   */
+  readonly staleWindowMs?: number;
+  /**
+   * Total deadline of one fetch (connect, TLS, headers and body), in milliseconds.
    * @default 5000
    */
   readonly timeoutMs?: number;
+  /**
+   * Largest JWKS response accepted, in bytes.
+   * @default 1048576 (1 MiB)
+   */
+  readonly maxResponseBytes?: number;
+  /** CA certificate(s) (PEM) trusted for an `https:` JWKS endpoint, e.g. a private CA. */
+  readonly ca?: string | Buffer | readonly (string | Buffer)[];
+  /** Client certificate (PEM), for a JWKS endpoint behind mutual TLS; with `key`. */
+  readonly cert?: string | Buffer;
+  /** Private key (PEM) of `cert`. */
+  readonly key?: string | Buffer;
+  /** Extra request headers, e.g. an API key the gateway wants on its JWKS endpoint. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Fetch the keys when the application starts: `'fail'` stops the start-up when they cannot be
+   * had (a wrong `jwksUri` shows at deploy time), `'warn'` logs and goes on, `'off'` waits for the
+   * first request.
+   * @default 'off'
+   */
+  readonly prefetch?: 'off' | 'warn' | 'fail';
+}
+
+/**
+ * Pins the issuer to the gateway's signing certificate, carried in the JWKS key's `x5c`: only keys
+ * whose certificate chains to `ca` (validity dates and CA constraints checked, and the
+ * certificate's public key being the JWK's) are used, and the token's `iss` must be that
+ * certificate's Subject DN (compared as DNs) or, with `match: 'cn'`, its common name.
+ * @publicApi
+ */
+export interface GatewayIssuerFromCertificate {
+  readonly fromCertificate: {
+    /** CA certificate(s) (PEM) the signing certificate must chain to. */
+    readonly ca: string | Buffer | readonly (string | Buffer)[];
+    /** @default 'dn' */
+    readonly match?: 'dn' | 'cn';
+  };
 }
 
 /**
@@ -132,9 +176,10 @@ export interface GatewayAuthModuleOptions {
   readonly jwksUri: string;
   /**
    * The accepted `iss` value(s): with Tyk-style gateways, the Subject DN of the gateway's signing
-   * certificate, e.g. `CN=IAG Signing,O=Example`. Compared exactly.
+   * certificate, e.g. `CN=IAG Signing,O=Example`. Compared exactly. Or `{ fromCertificate }`
+   * to take it from the signing certificate itself (see `GatewayIssuerFromCertificate`).
    */
-  readonly issuer: string | readonly string[];
+  readonly issuer: string | readonly string[] | GatewayIssuerFromCertificate;
   /** Which `aud` a token must carry: the route's public URL (`baseUrl`) or a fixed value. */
   readonly audience: GatewayAudienceOptions;
   /**
@@ -186,6 +231,30 @@ export interface GatewayAuthModuleOptions {
    * @default undefined (any caller the gateway vouches for)
    */
   readonly allowedCallers?: readonly CallerRule[];
+  /**
+   * Claims every token must carry, beyond `iss`, `sub`, `aud` and `exp` (e.g. `['jti', 'iat']`).
+   * @default []
+   */
+  readonly requiredClaims?: readonly string[];
+  /**
+   * Refuse tokens issued (`iat`) longer ago than this many seconds, whatever their `exp`;
+   * `iat` becomes required.
+   * @default undefined (no limit)
+   */
+  readonly maxTokenAgeSeconds?: number;
+  /**
+   * Refuse a second use of a token (same `iss` and `jti`) until it expires, for gateways that mint
+   * one token per request; `jti` becomes required. In memory, per process, bounded: `true` keeps
+   * up to 100000 tokens.
+   * @default false
+   */
+  readonly replayCache?: boolean | { readonly maxEntries?: number };
+  /**
+   * Most refusals logged (warn/error) per minute; the rest are counted and the count is reported
+   * with the next line logged, so a flood of bad tokens cannot flood the logs.
+   * @default 120
+   */
+  readonly rejectionLogsPerMinute?: number;
 }
 
 /**

@@ -8,10 +8,14 @@ import {
   ClaimsInvalidError,
   IssuerMismatchError,
   SubjectInvalidError,
+  TokenExpiredError,
   TokenNotYetValidError,
+  TokenReplayedError,
 } from '../errors/gateway-auth.error.js';
 import { VerifiedCaller } from '../caller/gateway-caller.js';
-import { createJwksKeyProvider } from '../utils/jwks.util.js';
+import { createJwksKeyProvider } from '../jwks/jwks-key-provider.js';
+import { GatewayJwksService } from '../jwks/gateway-jwks.service.js';
+import { ReplayCache } from '../utils/replay-cache.util.js';
 import { extractToken, type RequestWithHeaders } from '../utils/token-extractor.util.js';
 
 /**
@@ -27,6 +31,7 @@ import { extractToken, type RequestWithHeaders } from '../utils/token-extractor.
 export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_STRATEGY) {
   constructor(
     @Inject(GATEWAY_AUTH_RESOLVED_OPTIONS) protected readonly options: ResolvedGatewayAuthOptions,
+    jwks: GatewayJwksService,
   ) {
     super({
       jwtFromRequest: (request: RequestWithHeaders) => {
@@ -35,18 +40,15 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
       },
       // The provider hands out KeyObjects, which jsonwebtoken 9 verifies with directly (no PEM
       // parsing per request); @types/passport-jwt only lists string | Buffer.
-      secretOrKeyProvider: createJwksKeyProvider({
-        jwksUri: options.jwksUri,
-        ...options.jwks,
-        maxTokenLength: options.maxTokenLength,
-        algorithms: options.algorithms,
-        typ: options.typ,
-      }) as unknown as SecretOrKeyProvider,
+      secretOrKeyProvider: createJwksKeyProvider(options, jwks) as unknown as SecretOrKeyProvider,
       algorithms: [...options.algorithms],
       ignoreExpiration: false,
       jsonWebTokenOptions: { clockTolerance: options.clockToleranceSeconds },
     });
+    this.replayCache = options.replayCache ? new ReplayCache(options.replayCache.maxEntries) : undefined;
   }
+
+  private readonly replayCache: ReplayCache | undefined;
 
   /**
    * Called by Passport with the signature-verified payload.
@@ -56,8 +58,9 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
    * @throws {SubjectInvalidError} `sub` not a DN (unless `subjectFormat: 'opaque'`)
    */
   validate(payload: Record<string, unknown>): GatewayIdentity {
-    const { iss, sub, aud, exp, iat } = payload;
-    if (typeof iss !== 'string' || !this.options.issuers.includes(iss)) {
+    const { iss, sub, aud, exp, iat, jti } = payload;
+    // With issuer pinning the key provider has matched iss to the signing certificate.
+    if (typeof iss !== 'string' || (!this.options.issuerPinning && !this.options.issuers.includes(iss))) {
       throw new IssuerMismatchError(this.options.issuers, typeof iss === 'string' ? iss : undefined);
     }
     if (exp === undefined) throw new ClaimsInvalidError('exp', 'missing');
@@ -72,12 +75,36 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
         throw new TokenNotYetValidError('iat', new Date(iat * 1000));
       }
     }
+    for (const claim of this.options.requiredClaims) {
+      if (payload[claim] === undefined) throw new ClaimsInvalidError(claim, 'missing');
+    }
+    this.checkAge(iat);
+    this.checkReplay(iss, jti, exp);
     return Object.freeze({
       subject: sub,
       issuer: iss,
       claims: Object.freeze({ ...payload }) as GatewayTokenClaims,
       caller: this.callerOf(sub),
     });
+  }
+
+  /** `maxTokenAgeSeconds`: refuses tokens issued too long ago, whatever their `exp`. */
+  protected checkAge(iat: unknown): void {
+    const maxAge = this.options.maxTokenAgeSeconds;
+    if (maxAge === undefined) return;
+    if (typeof iat !== 'number') throw new ClaimsInvalidError('iat', 'missing');
+    if (Date.now() / 1000 > iat + maxAge + this.options.clockToleranceSeconds) {
+      throw new TokenExpiredError(new Date((iat + maxAge) * 1000));
+    }
+  }
+
+  /** `replayCache`: a token (issuer and `jti`) is accepted once until it expires. */
+  protected checkReplay(iss: string, jti: unknown, exp: number): void {
+    if (!this.replayCache) return;
+    if (typeof jti !== 'string' || jti === '') throw new ClaimsInvalidError('jti', jti === undefined ? 'missing' : 'invalid');
+    if (!this.replayCache.firstUse(`${iss}\u0000${jti}`, exp + this.options.clockToleranceSeconds, Date.now() / 1000)) {
+      throw new TokenReplayedError();
+    }
   }
 
   /** @throws {SubjectInvalidError} when `sub` is not a DN in the configured format */

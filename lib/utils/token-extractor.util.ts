@@ -12,6 +12,8 @@ export type TokenExtraction =
 /** A request as both Express and Fastify present it: lower-cased header names. */
 export interface RequestWithHeaders {
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** Node's raw header list: `[name, value, name, value, …]`, with repeats that `headers` drops. */
+  readonly rawHeaders?: readonly string[];
 }
 
 /** RFC 6750 §2.1 b64token, followed by optional trailing spaces. */
@@ -24,6 +26,12 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 export function extractToken(request: RequestWithHeaders, headerName: string): TokenExtraction {
   const raw = request.headers[headerName];
   if (raw === undefined) return { kind: 'missing' };
+  // Node keeps only the first Authorization header; a second one is an ambiguity, not a spare.
+  if (countRaw(request.rawHeaders, headerName) > 1) return { kind: 'malformed' };
+  // A token in both the configured header and Authorization: which one would the gateway vouch for?
+  if (headerName !== 'authorization' && /^bearer\s/i.test(String(request.headers['authorization'] ?? ''))) {
+    return { kind: 'malformed' };
+  }
   // Node joins repeated custom headers with ", " and keeps them as an array for a few; either way
   // more than one value is ambiguous (RFC 6750 §3.1: "repeats the same parameter").
   if (typeof raw !== 'string') return { kind: 'malformed' };
@@ -38,4 +46,13 @@ export function extractToken(request: RequestWithHeaders, headerName: string): T
     return /^bearer(\s|$)/i.test(value) ? { kind: 'malformed' } : { kind: 'missing' };
   }
   return B64TOKEN.test(value) ? { kind: 'found', token: value } : { kind: 'malformed' };
+}
+
+function countRaw(rawHeaders: readonly string[] | undefined, name: string): number {
+  if (!rawHeaders) return 0;
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if ((rawHeaders[i] as string).toLowerCase() === name) count++;
+  }
+  return count;
 }

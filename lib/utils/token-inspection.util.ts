@@ -1,5 +1,6 @@
 import {
   AlgorithmNotAllowedError,
+  HeaderUnsupportedError,
   TokenMalformedError,
   TokenTooLargeError,
   TypMismatchError,
@@ -49,6 +50,7 @@ export function normalizeTyp(typ: string): string {
  * @throws {TokenTooLargeError} longer than the limit (checked first, before decoding)
  * @throws {TokenMalformedError} not three base64url parts with JSON object header and payload
  * @throws {AlgorithmNotAllowedError} `alg` absent or not in the allow-list
+ * @throws {HeaderUnsupportedError} a `crit` header, or `b64` other than true
  * @throws {TypMismatchError} `typ` not among the configured values
  */
 export function inspectToken(token: string, rules: InspectionRules): JwsHeader {
@@ -78,6 +80,10 @@ export function inspectToken(token: string, rules: InspectionRules): JwsHeader {
   if (typ !== undefined && typeof typ !== 'string') {
     throw new TokenMalformedError('The token typ header is not a string');
   }
+  // RFC 7515 §4.1.11: extensions listed in crit must be understood; this verifier understands none.
+  if (header['crit'] !== undefined) throw new HeaderUnsupportedError('crit');
+  // RFC 7797: an unencoded payload is a different signing input; never verify it as a JWT.
+  if (header['b64'] !== undefined && header['b64'] !== true) throw new HeaderUnsupportedError('b64');
   if (rules.typ && (typ === undefined || !rules.typ.includes(normalizeTyp(typ)))) {
     throw new TypMismatchError(typ);
   }

@@ -1,0 +1,149 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import jwksRsa from 'jwks-rsa';
+import {
+  GatewayAuthError,
+  IssuerMismatchError,
+  JwksUnavailableError,
+  KeyMismatchError,
+  UnknownKeyError,
+} from '../errors/gateway-auth.error.js';
+import type { ResolvedGatewayAuthOptions } from '../gateway-auth.options.js';
+import { dnEquals, parseDn } from '../utils/dn.util.js';
+import { decodeSegment, inspectToken, type JwsHeader } from '../utils/token-inspection.util.js';
+import type { GatewayJwksService } from './gateway-jwks.service.js';
+import { jwkMismatch } from './jwk-algorithm.js';
+import { KeySetUnavailableError, type PublishedJwk } from './jwks-key-store.js';
+
+/** passport-jwt's `secretOrKeyProvider` contract. */
+export type SecretOrKeyProvider = (
+  request: unknown,
+  rawJwtToken: string,
+  done: (error: unknown, key?: KeyObject) => void,
+) => void;
+
+/** Parsed keys kept per PEM, so that no request parses a PEM again (jwks-rsa hands out PEM strings). */
+const KEY_OBJECT_CACHE_LIMIT = 64;
+
+/**
+ * The strategy's key source. In order:
+ *  1. the cheap checks of `inspectToken` (size, shape, `alg` allow-list, `crit`, `b64`, `typ`);
+ *  2. an unknown `kid` refused at once while the cooldown forbids a refetch;
+ *  3. the key from jwks-rsa's `passportJwtSecret`, whose transport is the key store;
+ *  4. the key still published, and fitting the token's `alg` (RFC 8725 §3.1);
+ *  5. with issuer pinning, the token's `iss` being the key certificate's subject;
+ *  6. the key as a cached `KeyObject`.
+ * Every failure becomes a `GatewayAuthError`. Header parameters that could name a key (`jku`,
+ * `x5u`, `jwk`, `x5c`) are never read: keys come from the configured JWKS only (RFC 8725 §3.10).
+ */
+export function createJwksKeyProvider(
+  options: ResolvedGatewayAuthOptions,
+  jwks: GatewayJwksService,
+): SecretOrKeyProvider {
+  const store = jwks.store;
+  const secret = jwksRsa.passportJwtSecret({
+    jwksUri: options.jwksUri,
+    fetcher: () => store.keysForLookup(),
+    cache: true,
+    cacheMaxAge: options.jwks.cacheMaxAgeMs,
+    cacheMaxEntries: options.jwks.cacheMaxEntries,
+    // The store's cooldown bounds fetches; jwks-rsa's limiter would refuse genuine rotations.
+    rateLimit: false,
+    // jwks-rsa's default turns an unknown kid into "no key", which jsonwebtoken then reports as a
+    // generic error; keep the real reason.
+    handleSigningKeyError: (error, callback) => callback(error),
+  });
+  const rules = { maxTokenLength: options.maxTokenLength, algorithms: options.algorithms, typ: options.typ };
+  const keyObjects = new Map<string, KeyObject>();
+
+  return (request, rawJwtToken, done) => {
+    let header: JwsHeader;
+    try {
+      header = inspectToken(rawJwtToken, rules);
+    } catch (error) {
+      done(error);
+      return;
+    }
+    const { kid, alg } = header;
+    if (store.isKnownToBeUnknown(kid)) {
+      done(new UnknownKeyError(kid));
+      return;
+    }
+    const lookUp = (): void =>
+      secret(request, rawJwtToken, (error, pem) => {
+        if (error) {
+          done(toKeyError(error, kid));
+          return;
+        }
+        try {
+          done(null, checkedKey(pem, store.find(kid)));
+        } catch (failure) {
+          done(toKeyError(failure, kid));
+        }
+      });
+    const checkedKey = (pem: unknown, jwk: PublishedJwk | undefined): KeyObject => {
+      // jwks-rsa may still hold a key the gateway has since withdrawn: only published keys count.
+      if (pem === undefined || pem === null || !jwk) throw new UnknownKeyError(kid);
+      const mismatch = jwkMismatch(jwk, alg);
+      if (mismatch) throw new KeyMismatchError(`The key cannot verify this token: ${mismatch}`);
+      if (options.issuerPinning) checkPinnedIssuer(rawJwtToken, jwks, jwk, options.issuerPinning.match);
+      return keyObjectFor(String(pem), keyObjects);
+    };
+    if (store.isFresh()) {
+      lookUp();
+    } else {
+      store.ensureUsable().then(lookUp, (error: unknown) => done(toKeyError(error, kid)));
+    }
+  };
+}
+
+/** The token's (still unverified) `iss` must name the key's certificate; the signature check follows. */
+function checkPinnedIssuer(token: string, jwks: GatewayJwksService, jwk: PublishedJwk, match: 'dn' | 'cn'): void {
+  const certificate = jwks.certificateOf(jwk);
+  const iss = decodeSegment(token.split('.')[1] ?? '')?.['iss'];
+  const expected = certificate ? [match === 'cn' ? (certificate.commonName ?? '') : certificate.subjectDn] : [];
+  const actual = typeof iss === 'string' ? iss : undefined;
+  let matches = false;
+  if (certificate && actual !== undefined) {
+    if (match === 'cn') {
+      matches = actual === certificate.commonName;
+    } else {
+      try {
+        matches = dnEquals(parseDn(actual), certificate.subject);
+      } catch {
+        matches = false;
+      }
+    }
+  }
+  if (!matches) throw new IssuerMismatchError(expected, actual);
+}
+
+function keyObjectFor(pem: string, cache: Map<string, KeyObject>): KeyObject {
+  let key = cache.get(pem);
+  if (!key) {
+    key = createPublicKey(pem);
+    const bits = key.asymmetricKeyDetails?.modulusLength;
+    // RFC 7518 §3.3: RSA keys of 2048 bits or more.
+    if (bits !== undefined && bits < 2048) throw new KeyMismatchError(`The RSA key has ${bits} bits; at least 2048 are required`);
+    if (cache.size >= KEY_OBJECT_CACHE_LIMIT) cache.clear();
+    cache.set(pem, key);
+  }
+  return key;
+}
+
+/**
+ * jwks-rsa@3 reports an unknown kid as `SigningKeyNotFoundError`; the store reports an outage as
+ * `KeySetUnavailableError`; anything else on the way to a key means the keys cannot be had.
+ */
+export function toKeyError(error: unknown, kid: string | undefined): GatewayAuthError {
+  if (error instanceof GatewayAuthError) return error;
+  if (error instanceof KeySetUnavailableError) {
+    return new JwksUnavailableError('The signing keys could not be fetched from the gateway', {
+      cause: error.cause ?? error,
+      retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterMs / 1000)),
+    });
+  }
+  if (error instanceof Error && error.name === 'SigningKeyNotFoundError') {
+    return new UnknownKeyError(kid, { cause: error });
+  }
+  return new JwksUnavailableError('The signing keys could not be fetched from the gateway', { cause: error });
+}
