@@ -1,5 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { GatewayAuthModule } from '../lib/index.js';
+import { GatewayAuthHealthModule } from '../lib/health/index.js';
 import { HealthController } from './health.controller.js';
 import { OrdersController } from './orders.controller.js';
 import { PaymentsController } from './payments.controller.js';
@@ -40,6 +42,8 @@ export class AppModule {
           inject: [SAMPLE_ENV],
           useFactory: (sampleEnv: NodeJS.ProcessEnv) => gatewayOptionsFromEnv(sampleEnv),
         }),
+        TerminusModule,
+        GatewayAuthHealthModule,
       ],
       controllers: [OrdersController, PaymentsController, HealthController],
     };

@@ -60,8 +60,9 @@ async function main(): Promise<number> {
 function printSetup({ gateway, service, serviceEnv }: DemoEnvironment): void {
   const rows = [
     ['Gateway', `${gateway.publicBaseUrl}/*  (mTLS)  →  ${gateway.upstream}/*  (listen path stripped)`],
-    ['', `signs RS256 as iss "${gateway.issuer}", keys at ${gateway.jwksUri}`],
+    ['', `signs RS256 as iss "${gateway.issuer}", keys (x5c) at ${gateway.jwksUri}`],
     ['Service 2', `${service.url}  GATEWAY_AUDIENCE_BASE=${serviceEnv['GATEWAY_AUDIENCE_BASE']}`],
+    ['', `issuer pinned to the signing certificate: GATEWAY_ISSUER_CA_FILE=${relative(process.cwd(), serviceEnv['GATEWAY_ISSUER_CA_FILE'] ?? '')}`],
     ['Service 1', `"${DEMO_CALLER_DNS.service1}" and "${DEMO_CALLER_DNS.escaped}"`],
   ];
   for (const [name, text] of rows) console.log(`${(name as string).padEnd(10)} ${text}`);

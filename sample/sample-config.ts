@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { GatewayAuthModuleOptions, GatewayJwsAlgorithm } from '../lib/index.js';
 
 /**
@@ -32,14 +33,21 @@ type RequiredVariable = keyof typeof REQUIRED;
  * - `GATEWAY_ISSUER` (required): `issuer`, one value taken as is (a DN contains commas);
  * - `GATEWAY_AUDIENCE_BASE` (required): `audience.baseUrl`;
  * - `GATEWAY_ALGORITHMS` (optional): `algorithms`, a comma-separated list such as `RS256,ES256`;
- * - `GATEWAY_TOKEN_HEADER` (optional): `tokenHeader`, e.g. `x-gateway-jwt`.
+ * - `GATEWAY_TOKEN_HEADER` (optional): `tokenHeader`, e.g. `x-gateway-jwt`;
+ * - `GATEWAY_JWKS_CA_FILE`, `GATEWAY_JWKS_CERT_FILE`, `GATEWAY_JWKS_KEY_FILE` (optional): PEM files
+ *   for an `https:` JWKS with a private CA, behind mutual TLS (`jwks.ca`, `jwks.cert`, `jwks.key`);
+ * - `GATEWAY_ISSUER_CA_FILE` (optional): pins the issuer to the gateway's signing certificate,
+ *   which must chain to this CA (`issuer: { fromCertificate }`); `GATEWAY_ISSUER` is then not needed.
  *
  * Only presence is checked here; the library validates the values when the application starts.
  *
  * @throws {SampleConfigError} listing every missing required variable
  */
 export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): GatewayAuthModuleOptions {
-  const missing = (Object.keys(REQUIRED) as RequiredVariable[]).filter(name => !isSet(env[name]));
+  const pinnedIssuerCa = readPemFile(env, 'GATEWAY_ISSUER_CA_FILE');
+  const missing = (Object.keys(REQUIRED) as RequiredVariable[]).filter(
+    name => !isSet(env[name]) && !(name === 'GATEWAY_ISSUER' && pinnedIssuerCa !== undefined),
+  );
   if (missing.length > 0) {
     const count =
       missing.length === 1
@@ -58,10 +66,19 @@ export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): GatewayAuthModule
     .map(alg => alg.trim())
     .filter(alg => alg !== '');
   const tokenHeader = env['GATEWAY_TOKEN_HEADER']?.trim();
+  const ca = readPemFile(env, 'GATEWAY_JWKS_CA_FILE');
+  const cert = readPemFile(env, 'GATEWAY_JWKS_CERT_FILE');
+  const key = readPemFile(env, 'GATEWAY_JWKS_KEY_FILE');
+  const jwks = {
+    ...(ca !== undefined ? { ca } : {}),
+    ...(cert !== undefined ? { cert } : {}),
+    ...(key !== undefined ? { key } : {}),
+  };
 
   return {
     jwksUri: (env['GATEWAY_JWKS_URI'] as string).trim(),
-    issuer: env['GATEWAY_ISSUER'] as string,
+    issuer: pinnedIssuerCa !== undefined ? { fromCertificate: { ca: pinnedIssuerCa } } : (env['GATEWAY_ISSUER'] as string),
+    ...(Object.keys(jwks).length > 0 ? { jwks } : {}),
     audience: { baseUrl: (env['GATEWAY_AUDIENCE_BASE'] as string).trim() },
     // Unknown names are passed on: the library reports them, with the list of supported ones.
     ...(algorithms.length > 0 ? { algorithms: algorithms as GatewayJwsAlgorithm[] } : {}),
@@ -90,6 +107,20 @@ export function portFromEnv(env: NodeJS.ProcessEnv): number {
 export function hostFromEnv(env: NodeJS.ProcessEnv): string {
   const host = env['HOST']?.trim();
   return host ? host : '127.0.0.1';
+}
+
+/**
+ * The PEM text of the file a variable names, or undefined when the variable is unset.
+ * @throws {SampleConfigError} when the file cannot be read
+ */
+function readPemFile(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const path = env[name]?.trim();
+  if (!path) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new SampleConfigError(`Service 2 cannot start: ${name}=${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
 }
 
 function isSet(value: string | undefined): value is string {

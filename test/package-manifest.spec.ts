@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -10,6 +10,7 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
   exports: Record<string, Record<string, string> | string>;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   devDependencies?: Record<string, string>;
 };
 
@@ -25,6 +26,31 @@ function packageOf(specifier: string): string {
   const parts = specifier.split('/');
   return specifier.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] as string);
 }
+
+/** The module specifiers a source file imports or re-exports from. */
+function specifiersOf(file: string): string[] {
+  return [...readFileSync(file, 'utf8').matchAll(/from '([^']+)'/g)].map(match => match[1] as string);
+}
+
+/** The packages imported by an entry file and every lib/ file it reaches through relative imports. */
+function packagesReachedFrom(entry: string): Set<string> {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const pending = [entry];
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const specifier of specifiersOf(file)) {
+      if (specifier.startsWith('.')) pending.push(join(dirname(file), specifier.replace(/\.js$/, '.ts')));
+      else if (!specifier.startsWith('node:') && !builtinModules.includes(specifier)) packages.add(packageOf(specifier));
+    }
+  }
+  return packages;
+}
+
+const optionalPeers = Object.entries(manifest.peerDependenciesMeta ?? {})
+  .filter(([, meta]) => meta.optional === true)
+  .map(([name]) => name);
 
 describe('package.json', () => {
   it('declares every package that lib/ imports as a dependency or peer dependency', () => {
@@ -52,5 +78,19 @@ describe('package.json', () => {
     expect(manifest.type).toBe('module');
     expect(manifest.files).toEqual(['dist']);
     expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+  });
+
+  it('keeps optional peers (@nestjs/terminus) out of the main entry, for apps without them', () => {
+    expect(optionalPeers).toEqual(['@nestjs/terminus']);
+    const peers = manifest.peerDependencies ?? {};
+    expect(optionalPeers.filter(name => !(name in peers))).toEqual([]);
+    const main = packagesReachedFrom(join(root, 'lib', 'index.ts'));
+    expect(main.has('@nestjs/common')).toBe(true);
+    expect(optionalPeers.filter(name => main.has(name))).toEqual([]);
+  });
+
+  it('exports the terminus health indicator as the "./health" subpath', () => {
+    expect(manifest.exports['./health']).toEqual({ types: './dist/health/index.d.ts', default: './dist/health/index.js' });
+    expect(packagesReachedFrom(join(root, 'lib', 'health', 'index.ts')).has('@nestjs/terminus')).toBe(true);
   });
 });

@@ -45,7 +45,26 @@ describe('sample Service 2', () => {
   it('serves GET /health without a token', async () => {
     const response = await get('/health');
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ status: 'ok' });
+    expect(response.body).toMatchObject({ status: 'ok', info: { 'gateway-jwks': { status: 'up' } } });
+  });
+
+  it('reports the gateway key set in GET /health, fetched once even before any request', async () => {
+    const response = await get('/health');
+    expect(response.status).toBe(200);
+    // A cold service fetches on its first probe; a fresh set is not fetched again.
+    expect(jwks.requestCount).toBe(1);
+    expect(response.headers['cache-control']).toBe('no-cache, no-store, must-revalidate');
+    expect(response.body.status).toBe('ok');
+    expect(response.body.info['gateway-jwks']).toEqual({
+      status: 'up',
+      reachable: true,
+      keyCount: 1,
+      kids: ['sample-1'],
+      ageSeconds: expect.any(Number),
+    });
+    expect(response.body.details).toEqual(response.body.info);
+    expect(response.body.error).toEqual({});
+    expect(JSON.stringify(response.body)).not.toMatch(/"(x|y|n|e|crv|kty)":/);
   });
 
   it.each([

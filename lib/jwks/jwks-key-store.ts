@@ -112,6 +112,11 @@ export class JwksKeyStore {
     return this.fetchShared();
   }
 
+  /** Whether the cooldown allows a fetch now. */
+  mayFetch(): boolean {
+    return this.canAttempt();
+  }
+
   status(): KeyStoreStatus {
     const ageMs = this.set ? this.now() - this.set.fetchedAt : undefined;
     return {

@@ -36,9 +36,9 @@ const HOST = '127.0.0.1';
 
 /**
  * Starts the gateway (listen path `/service2`, stripped, forwarding to Service 2) and Service 2
- * configured the way an operator would: JWKS from the gateway, issuer = the gateway's signing
- * certificate DN, audience base = the upstream URL the gateway forwards to (this gateway puts the
- * forwarded URL in `aud`).
+ * configured the way an operator would: JWKS from the gateway, the issuer pinned to the gateway's
+ * signing certificate (chaining to the test CA), audience base = the upstream URL the gateway
+ * forwards to (this gateway puts the forwarded URL in `aud`).
  */
 export async function startDemoEnvironment(options: DemoEnvironmentOptions = {}): Promise<DemoEnvironment> {
   const pki = await ensureDemoPki(options.pkiDir);
@@ -51,9 +51,11 @@ export async function startDemoEnvironment(options: DemoEnvironmentOptions = {})
     stripListenPath: true,
     upstream: `http://${HOST}:${servicePort}`,
   });
+  // The issuer is pinned to the gateway's signing certificate (its JWKS key carries it in x5c):
+  // Service 2 trusts the CA, not a copied-in issuer string.
   const serviceEnv = {
     GATEWAY_JWKS_URI: gateway.jwksUri,
-    GATEWAY_ISSUER: gateway.issuer,
+    GATEWAY_ISSUER_CA_FILE: pki.ca.certPath,
     GATEWAY_AUDIENCE_BASE: gateway.upstream,
   };
   let service: Service2;

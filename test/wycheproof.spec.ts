@@ -1,0 +1,84 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import jwt from 'jsonwebtoken';
+import { jwkMismatch } from '../lib/jwks/jwk-algorithm.js';
+import { SUPPORTED_ALGORITHMS } from '../lib/gateway-auth.options.js';
+
+/**
+ * Project Wycheproof's JWS vectors (with RFC 7520's examples), replayed through the signature layer
+ * the strategy uses: the allow-list, the key-fits-algorithm check, the KeyObject import and
+ * jsonwebtoken's verify, as the key provider and passport-jwt run them. (The vectors' payloads,
+ * such as `foo`, are not claim sets, so the full HTTP path refuses every one of them at the
+ * claims step; here the signature verdict itself is compared with Wycheproof's.)
+ */
+const VECTORS = join(import.meta.dirname, '..', '..', 'shared', 'test-vectors', 'wycheproof', 'json_web_signature_test.json');
+
+interface Vector { readonly tcId: number; readonly comment: string; readonly jws: unknown; readonly result: 'valid' | 'invalid' | 'acceptable' }
+interface Group { readonly public?: Record<string, unknown>; readonly tests: readonly Vector[] }
+
+function verdict(jws: string, publicJwk: Record<string, unknown>): 'accepted' | string {
+  const [headerPart = ''] = jws.split('.');
+  let alg: unknown;
+  try {
+    alg = (JSON.parse(Buffer.from(headerPart, 'base64url').toString('utf8')) as { alg?: unknown }).alg;
+  } catch {
+    return 'malformed header';
+  }
+  if (typeof alg !== 'string' || !(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg)) return `alg ${String(alg)} not allowed`;
+  const mismatch = jwkMismatch(publicJwk, alg);
+  if (mismatch) return mismatch;
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: publicJwk as never, format: 'jwk' });
+  } catch {
+    return 'key does not import';
+  }
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  if (bits !== undefined && bits < 2048) return 'RSA key under 2048 bits';
+  try {
+    jwt.verify(jws, key, { algorithms: [alg as jwt.Algorithm] });
+    return 'accepted';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+describe('Wycheproof JWS vectors', () => {
+  it('are available beside the project (../shared/test-vectors)', () => {
+    expect(existsSync(VECTORS)).toBe(true);
+  });
+
+  const groups = existsSync(VECTORS) ? (JSON.parse(readFileSync(VECTORS, 'utf8')) as { testGroups: Group[] }).testGroups : [];
+  const cases = groups.flatMap(group =>
+    group.public && (group.public['kty'] === 'RSA' || group.public['kty'] === 'EC')
+      ? group.tests.filter(test => typeof test.jws === 'string').map(test => [test.tcId, test.comment, test.result, test.jws as string, group.public as Record<string, unknown>] as const)
+      : [],
+  );
+
+  it('include the asymmetric cases this verifier can replay', () => {
+    expect(cases.length).toBeGreaterThan(300);
+  });
+
+  it.each(cases.filter(([, , result]) => result === 'invalid'))('#%i %s: %s is never accepted', (_id, _comment, _result, jws, jwk) => {
+    expect(verdict(jws, jwk)).not.toBe('accepted');
+  });
+
+  /**
+   * Where this verifier is deliberately stricter than the vectors: an empty payload is no JWT
+   * (jsonwebtoken refuses it), and a key whose `alg` names another algorithm than the token's is
+   * not used (RFC 8725 §3.1), as in the vectors named after RFC 7520's Figures 20 and 27.
+   */
+  const STRICTER: Readonly<Record<string, RegExp>> = {
+    emptyPayload: /^invalid token$/,
+    Figure20: /^the key is for PS256, the token uses PS384$/,
+    Figure27: /^the key is for ES521, the token uses ES512$/,
+  };
+
+  it.each(cases.filter(([, , result]) => result === 'valid'))('#%i %s: %s verifies', (_id, comment, _result, jws, jwk) => {
+    const outcome = verdict(jws, jwk);
+    const stricter = STRICTER[comment];
+    if (stricter) expect(outcome).toMatch(stricter);
+    else expect(outcome).toBe('accepted');
+  });
+});
