@@ -54,6 +54,9 @@ export function createJwksKeyProvider(
   });
   const rules = { maxTokenLength: options.maxTokenLength, algorithms: options.algorithms, typ: options.typ };
   const keyObjects = new Map<string, KeyObject>();
+  // The KeyObject jwks-rsa's key became, per published JWK: a new key set brings new JWK objects,
+  // so this is invalidated with the key set, and a hit skips jwks-rsa's lookup altogether.
+  const resolved = new WeakMap<PublishedJwk, KeyObject>();
 
   return (request, rawJwtToken, done) => {
     let header: JwsHeader;
@@ -80,15 +83,32 @@ export function createJwksKeyProvider(
           done(toKeyError(failure, kid));
         }
       });
-    const checkedKey = (pem: unknown, jwk: PublishedJwk | undefined): KeyObject => {
-      // jwks-rsa may still hold a key the gateway has since withdrawn: only published keys count.
-      if (pem === undefined || pem === null || !jwk) throw new UnknownKeyError(kid);
+    const fitting = (jwk: PublishedJwk): void => {
       const mismatch = jwkMismatch(jwk, alg);
       if (mismatch) throw new KeyMismatchError(`The key cannot verify this token: ${mismatch}`);
       if (options.issuerPinning) checkPinnedIssuer(rawJwtToken, jwks, jwk, options.issuerPinning.match);
-      return keyObjectFor(String(pem), keyObjects);
+    };
+    const checkedKey = (pem: unknown, jwk: PublishedJwk | undefined): KeyObject => {
+      // jwks-rsa may still hold a key the gateway has since withdrawn: only published keys count.
+      if (pem === undefined || pem === null || !jwk) throw new UnknownKeyError(kid);
+      fitting(jwk);
+      const key = keyObjectFor(String(pem), keyObjects);
+      resolved.set(jwk, key);
+      return key;
     };
     if (store.isFresh()) {
+      const jwk = store.find(kid);
+      const key = jwk && resolved.get(jwk);
+      if (jwk && key) {
+        try {
+          fitting(jwk);
+        } catch (failure) {
+          done(toKeyError(failure, kid));
+          return;
+        }
+        done(null, key);
+        return;
+      }
       lookUp();
     } else {
       store.ensureUsable().then(lookUp, (error: unknown) => done(toKeyError(error, kid)));

@@ -107,10 +107,18 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
     }
   }
 
+  /** Parsed callers by `sub`: the same few callers come back on every request. */
+  private readonly callers = new Map<string, VerifiedCaller>();
+
   /** @throws {SubjectInvalidError} when `sub` is not a DN in the configured format */
   protected callerOf(subject: string): VerifiedCaller {
+    const known = this.callers.get(subject);
+    if (known) return known;
     try {
-      return VerifiedCaller.fromSubject(subject, this.options.subjectFormat);
+      const caller = Object.freeze(VerifiedCaller.fromSubject(subject, this.options.subjectFormat));
+      if (this.callers.size >= CALLER_CACHE_LIMIT) this.callers.clear();
+      this.callers.set(subject, caller);
+      return caller;
     } catch (error) {
       // The parser's message quotes the sub: it goes to the log (as the cause), not the response.
       throw new SubjectInvalidError(
@@ -120,6 +128,8 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
     }
   }
 }
+
+const CALLER_CACHE_LIMIT = 1_000;
 
 function isAudience(aud: unknown): aud is string | string[] {
   return (

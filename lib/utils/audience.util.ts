@@ -119,9 +119,20 @@ function toAudience(uri: ParsedHttpUri, includeQuery: boolean): string {
  * for anything else (a URN, a service name), which then must match exactly.
  */
 export function normalizeAudience(value: string, includeQuery = false): string {
-  const parsed = parseHttpUri(value);
-  return parsed ? toAudience(parsed, includeQuery) : value;
+  const key = `${includeQuery ? 1 : 0}${value}`;
+  let normalized = normalizedAudiences.get(key);
+  if (normalized === undefined) {
+    const parsed = parseHttpUri(value);
+    normalized = parsed ? toAudience(parsed, includeQuery) : value;
+    if (normalizedAudiences.size >= NORMALIZED_AUDIENCE_LIMIT) normalizedAudiences.clear();
+    normalizedAudiences.set(key, normalized);
+  }
+  return normalized;
 }
+
+/** Tokens for a route carry the same `aud` again and again: normalise each once (bounded). */
+const normalizedAudiences = new Map<string, string>();
+const NORMALIZED_AUDIENCE_LIMIT = 1_000;
 
 /**
  * The audience a request must carry: the public base URL joined with the request path as the
