@@ -44,6 +44,7 @@ describe('resolveGatewayAuthOptions', () => {
       maxTokenAgeSeconds: undefined,
       replayCache: undefined,
       rejectionLogsPerMinute: 120,
+      verifiedTokenCache: undefined,
     });
     expect(DEFAULTS.jwks).toEqual({
       cacheMaxAgeMs: 600_000,
@@ -129,6 +130,8 @@ describe('resolveGatewayAuthOptions', () => {
     ['cert without key', { ...valid, jwks: { cert: 'x' } }, /^jwks.cert and jwks.key: give both/],
     ['TLS settings on http:', { ...valid, jwksUri: 'http://127.0.0.1:1/jwks', jwks: { ca: 'x' } }, /^jwks.ca \/ jwks.cert \/ jwks.key: TLS settings need an https: jwksUri/],
     ['an issuer pinned to no CA', { ...valid, issuer: { fromCertificate: { ca: 'not pem' } } }, /^issuer.fromCertificate.ca: /],
+    ['a verified-token cache with a replay cache', { ...valid, replayCache: true, verifiedTokenCache: true }, /^verifiedTokenCache: cannot be combined with replayCache/],
+    ['a bad verified-token cache', { ...valid, verifiedTokenCache: { maxTtlSeconds: 0 } }, /^verifiedTokenCache.maxTtlSeconds: must be a number from 1/],
     ['a bad replay cache', { ...valid, replayCache: 'on' }, /^replayCache: true, false, or \{ maxEntries \}/],
     ['bad required claims', { ...valid, requiredClaims: [''] }, /^requiredClaims: must be a list of claim names/],
     ['a negative token age', { ...valid, maxTokenAgeSeconds: -5 }, /^maxTokenAgeSeconds: must be a number from 1/],

@@ -62,6 +62,7 @@ export interface ResolvedGatewayAuthOptions {
   readonly maxTokenAgeSeconds: number | undefined;
   readonly replayCache: { readonly maxEntries: number } | undefined;
   readonly rejectionLogsPerMinute: number;
+  readonly verifiedTokenCache: { readonly maxEntries: number; readonly maxTtlMs: number } | undefined;
 }
 
 export const SUPPORTED_ALGORITHMS: readonly GatewayJwsAlgorithm[] = [
@@ -114,7 +115,7 @@ export function resolveGatewayAuthOptions(input: unknown): ResolvedGatewayAuthOp
   const known = new Set<string>([
     'jwksUri', 'issuer', 'audience', 'algorithms', 'clockToleranceSeconds', 'tokenHeader', 'typ',
     'maxTokenLength', 'realm', 'jwks', 'subjectFormat', 'allowedCallers', 'requiredClaims',
-    'maxTokenAgeSeconds', 'replayCache', 'rejectionLogsPerMinute',
+    'maxTokenAgeSeconds', 'replayCache', 'rejectionLogsPerMinute', 'verifiedTokenCache',
   ]);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) issues.push(`${key}: unknown option (known: ${[...known].join(', ')})`);
@@ -180,6 +181,10 @@ export function resolveGatewayAuthOptions(input: unknown): ResolvedGatewayAuthOp
       ? undefined
       : checkNumber(options.maxTokenAgeSeconds, 'maxTokenAgeSeconds', 0, 1, 31_536_000, issues);
   const replayCache = checkReplayCache(options.replayCache, issues);
+  const verifiedTokenCache = checkVerifiedTokenCache(options.verifiedTokenCache, issues);
+  if (verifiedTokenCache && replayCache) {
+    issues.push('verifiedTokenCache: cannot be combined with replayCache (a cached token would be accepted again)');
+  }
   const rejectionLogsPerMinute = checkNumber(options.rejectionLogsPerMinute, 'rejectionLogsPerMinute', DEFAULTS.rejectionLogsPerMinute, 1, 100_000, issues);
 
   if (issues.length > 0) throw new GatewayAuthConfigError(issues);
@@ -201,7 +206,22 @@ export function resolveGatewayAuthOptions(input: unknown): ResolvedGatewayAuthOp
     maxTokenAgeSeconds,
     replayCache,
     rejectionLogsPerMinute,
+    verifiedTokenCache,
   };
+}
+
+function checkVerifiedTokenCache(value: unknown, issues: string[]): ResolvedGatewayAuthOptions['verifiedTokenCache'] {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return { maxEntries: 10_000, maxTtlMs: 60_000 };
+  if (typeof value === 'object' && value !== null) {
+    const { maxEntries, maxTtlSeconds } = value as { maxEntries?: unknown; maxTtlSeconds?: unknown };
+    return {
+      maxEntries: checkNumber(maxEntries, 'verifiedTokenCache.maxEntries', 10_000, 10, 1_000_000, issues),
+      maxTtlMs: checkNumber(maxTtlSeconds, 'verifiedTokenCache.maxTtlSeconds', 60, 1, 3_600, issues) * 1000,
+    };
+  }
+  issues.push('verifiedTokenCache: true, false, or { maxEntries, maxTtlSeconds }');
+  return undefined;
 }
 
 function checkIssuerPinning(value: unknown, issues: string[]): ResolvedGatewayAuthOptions['issuerPinning'] {

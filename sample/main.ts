@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { getGatewayAuthOptionsToken, type GatewayAuthModuleOptions } from '../lib/index.js';
-import { hostFromEnv, portFromEnv } from './sample-config.js';
+import { adapterFromEnv, hostFromEnv, portFromEnv } from './sample-config.js';
 import { reportStartFailure, startService2 } from './service2.js';
 
 /**
@@ -11,18 +11,21 @@ import { reportStartFailure, startService2 } from './service2.js';
  *   GATEWAY_AUDIENCE_BASE=https://api.example.com \
  *   npm run sample:service
  *
- * Optional: GATEWAY_ALGORITHMS, GATEWAY_TOKEN_HEADER, PORT (3000), HOST (127.0.0.1).
+ * Optional: GATEWAY_ALGORITHMS, GATEWAY_TOKEN_HEADER, PORT (3000), HOST (127.0.0.1),
+ * GATEWAY_SAMPLE_ADAPTER (express or fastify; express).
  */
 async function main(): Promise<void> {
   const env = process.env;
+  const adapter = adapterFromEnv(env);
   const service = await startService2({
     env,
     port: portFromEnv(env),
     host: hostFromEnv(env),
     shutdownHooks: true,
+    adapter,
   });
   const logger = new Logger('Service2');
-  logger.log(`Listening on ${service.url}`);
+  logger.log(`Listening on ${service.url} (${adapter})`);
   const options = service.app.get<GatewayAuthModuleOptions>(getGatewayAuthOptionsToken());
   for (const line of describeOptions(options)) logger.log(line);
 }

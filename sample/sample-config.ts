@@ -103,6 +103,27 @@ export function portFromEnv(env: NodeJS.ProcessEnv): number {
   return port;
 }
 
+/** The HTTP platforms Service 2 can run on; the library behaves the same on each. */
+export const SAMPLE_ADAPTERS = ['express', 'fastify'] as const;
+export type SampleAdapter = (typeof SAMPLE_ADAPTERS)[number];
+
+/**
+ * The HTTP adapter: `GATEWAY_SAMPLE_ADAPTER`, `express` (when unset) or `fastify`.
+ *
+ * @throws {SampleConfigError} for any other value, naming the allowed ones
+ */
+export function adapterFromEnv(env: NodeJS.ProcessEnv): SampleAdapter {
+  const raw = env['GATEWAY_SAMPLE_ADAPTER']?.trim();
+  if (raw === undefined || raw === '') return 'express';
+  const adapter = SAMPLE_ADAPTERS.find(name => name === raw.toLowerCase());
+  if (adapter === undefined) {
+    throw new SampleConfigError(
+      `Service 2 cannot start: GATEWAY_SAMPLE_ADAPTER must be ${SAMPLE_ADAPTERS.map(name => `"${name}"`).join(' or ')}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return adapter;
+}
+
 /** The address to listen on: `HOST`, or the loopback address 127.0.0.1 when unset. */
 export function hostFromEnv(env: NodeJS.ProcessEnv): string {
   const host = env['HOST']?.trim();

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { AddressInfo } from 'node:net';
 import { GatewayAuthConfigError } from '../lib/index.js';
 import { AppModule } from './app.module.js';
-import { SampleConfigError } from './sample-config.js';
+import { SampleConfigError, type SampleAdapter } from './sample-config.js';
 
 /** Service 2 could not start listening (port in use, not allowed); the message says what to do. */
 export class Service2StartError extends Error {
@@ -23,6 +24,8 @@ export interface Service2Options {
   readonly logLevels?: LogLevel[];
   /** Close the application on SIGINT/SIGTERM (Nest's shutdown hooks). @default false */
   readonly shutdownHooks?: boolean;
+  /** The HTTP platform (see `adapterFromEnv`). @default 'express' */
+  readonly adapter?: SampleAdapter;
 }
 
 export interface Service2 {
@@ -41,12 +44,17 @@ export interface Service2 {
  * `Service2StartError`) and can print it alone, without Nest's stack trace before it.
  */
 export async function startService2(options: Service2Options): Promise<Service2> {
-  const app = await NestFactory.create(AppModule.forEnv(options.env), {
+  const appModule = AppModule.forEnv(options.env);
+  const appOptions = {
     logger: options.logLevels ?? ['log', 'error', 'warn'],
     abortOnError: false,
     bufferLogs: true,
     autoFlushLogs: false,
-  });
+  };
+  const app =
+    options.adapter === 'fastify'
+      ? await NestFactory.create(appModule, await fastifyAdapter(), appOptions)
+      : await NestFactory.create(appModule, appOptions);
   if (options.shutdownHooks === true) app.enableShutdownHooks();
   try {
     await app.listen(options.port, options.host);
@@ -59,6 +67,12 @@ export async function startService2(options: Service2Options): Promise<Service2>
   const { port } = app.getHttpServer().address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return { app, url: `http://${host}:${port}`, port, close: () => app.close() };
+}
+
+/** Loaded only when asked for: an Express service does not load Fastify. */
+async function fastifyAdapter(): Promise<FastifyAdapter> {
+  const { FastifyAdapter } = await import('@nestjs/platform-fastify');
+  return new FastifyAdapter();
 }
 
 function toStartError(error: unknown, options: Service2Options): unknown {

@@ -9,7 +9,7 @@ import {
   VerifiedCaller,
   type GatewayAuthModuleOptions,
 } from '../lib/index.js';
-import { createTestApp } from './fixtures/app.js';
+import { ADAPTERS, createTestApp, type Adapter } from './fixtures/app.js';
 import { startJwksServer, type JwksServer } from './fixtures/jwks-server.js';
 import { BASE_URL, CALLER_DN, createTestKey, ISSUER, mint, type TestKey } from './fixtures/tokens.js';
 
@@ -68,11 +68,12 @@ afterAll(async () => jwks.close());
 const baseOptions = (): GatewayAuthModuleOptions => ({ jwksUri: jwks.url, issuer: ISSUER, audience: { baseUrl: BASE_URL } });
 
 async function withApp(
+  adapter: Adapter,
   options: Partial<GatewayAuthModuleOptions>,
   controllers: (new (...args: never[]) => unknown)[],
   run: (call: (path: string, sub: string) => Promise<request.Response>) => Promise<void>,
 ): Promise<void> {
-  const { app } = await createTestApp({ ...baseOptions(), ...options }, 'forRoot', controllers);
+  const { app } = await createTestApp({ ...baseOptions(), ...options }, { adapter, controllers });
   const call = async (path: string, sub: string) =>
     request((app as INestApplication).getHttpServer())
       .get(path)
@@ -85,7 +86,7 @@ async function withApp(
 }
 
 async function startupFailure(options: Partial<GatewayAuthModuleOptions>, controllers: (new (...args: never[]) => unknown)[]): Promise<readonly string[]> {
-  const failure = await createTestApp({ ...baseOptions(), ...options }, 'forRoot', controllers).then(
+  const failure = await createTestApp({ ...baseOptions(), ...options }, { controllers }).then(
     async ({ app }) => {
       await app.close();
       return undefined;
@@ -96,110 +97,113 @@ async function startupFailure(options: Partial<GatewayAuthModuleOptions>, contro
   return (failure as GatewayAuthConfigError).issues;
 }
 
-describe('the caller parsed from sub', () => {
-  it('gives the raw sub, single attributes and the parsed caller', async () => {
-    await withApp({}, [WhoController], async call => {
-      const response = await call('/who', 'CN=service1,OU=Payments,OU=Acme Group,O=Acme Ltd,C=GB');
-      expect(response.status).toBe(200);
-      expect(response.body).toEqual({
-        subject: 'CN=service1,OU=Payments,OU=Acme Group,O=Acme Ltd,C=GB',
-        cn: 'service1',
-        ou: 'Payments',
-        units: ['Payments', 'Acme Group'],
-        rfc4514: 'CN=service1,OU=Payments,OU=Acme Group,O=Acme Ltd,C=GB',
-        isService1: false,
+/** The HTTP groups run on every adapter; startup checks do not depend on one. */
+describe.each(ADAPTERS)('on %s', adapter => {
+  describe('the caller parsed from sub', () => {
+    it('gives the raw sub, single attributes and the parsed caller', async () => {
+      await withApp(adapter, {}, [WhoController], async call => {
+        const response = await call('/who', 'CN=service1,OU=Payments,OU=Acme Group,O=Acme Ltd,C=GB');
+        expect(response.status).toBe(200);
+        expect(response.body).toEqual({
+          subject: 'CN=service1,OU=Payments,OU=Acme Group,O=Acme Ltd,C=GB',
+          cn: 'service1',
+          ou: 'Payments',
+          units: ['Payments', 'Acme Group'],
+          rfc4514: 'CN=service1,OU=Payments,OU=Acme Group,O=Acme Ltd,C=GB',
+          isService1: false,
+        });
+        const same = await call('/who', 'cn=Service1, ou=payments,  o=ACME LTD,2.5.4.6=gb');
+        expect(same.body).toMatchObject({ cn: 'Service1', isService1: true });
       });
-      const same = await call('/who', 'cn=Service1, ou=payments,  o=ACME LTD,2.5.4.6=gb');
-      expect(same.body).toMatchObject({ cn: 'Service1', isService1: true });
     });
-  });
 
-  it.each(['service1', 'CN=a,,O=b', 'CN', '=x', 'foo=bar', 'CN=a"b', '/C=GB/CN=service1'])(
-    'refuses a sub that is not an RFC 4514 DN: %j',
-    async sub => {
-      await withApp({}, [PlainController], async call => {
-        const response = await call('/plain', sub);
-        expect(response.status).toBe(401);
-        expect(response.body).toMatchObject({ code: 'subject_invalid' });
-        expect(response.headers['www-authenticate']).toMatch(/error="invalid_token"/);
-        expect(response.text).not.toContain(sub.length > 3 ? sub : '\u0000');
+    it.each(['service1', 'CN=a,,O=b', 'CN', '=x', 'foo=bar', 'CN=a"b', '/C=GB/CN=service1'])(
+      'refuses a sub that is not an RFC 4514 DN: %j',
+      async sub => {
+        await withApp(adapter, {}, [PlainController], async call => {
+          const response = await call('/plain', sub);
+          expect(response.status).toBe(401);
+          expect(response.body).toMatchObject({ code: 'subject_invalid' });
+          expect(response.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+          expect(response.text).not.toContain(sub.length > 3 ? sub : '\u0000');
+        });
+      },
+    );
+
+    it("reads OpenSSL's slash form with subjectFormat: 'openssl'", async () => {
+      await withApp(adapter, { subjectFormat: 'openssl' }, [WhoController, PaymentsController], async call => {
+        const response = await call('/who', '/C=GB/O=Acme Ltd/OU=Payments/CN=service1');
+        expect(response.status).toBe(200);
+        expect(response.body).toMatchObject({ cn: 'service1', rfc4514: CALLER_DN, isService1: true });
+        expect((await call('/payments/strict', '/C=GB/O=Acme Ltd/OU=Payments/CN=service1')).status).toBe(200);
+        expect((await call('/who', CALLER_DN)).body.code).toBe('subject_invalid');
       });
-    },
-  );
+    });
 
-  it("reads OpenSSL's slash form with subjectFormat: 'openssl'", async () => {
-    await withApp({ subjectFormat: 'openssl' }, [WhoController, PaymentsController], async call => {
-      const response = await call('/who', '/C=GB/O=Acme Ltd/OU=Payments/CN=service1');
-      expect(response.status).toBe(200);
-      expect(response.body).toMatchObject({ cn: 'service1', rfc4514: CALLER_DN, isService1: true });
-      expect((await call('/payments/strict', '/C=GB/O=Acme Ltd/OU=Payments/CN=service1')).status).toBe(200);
-      expect((await call('/who', CALLER_DN)).body.code).toBe('subject_invalid');
+    it("takes sub as it is with subjectFormat: 'opaque'", async () => {
+      await withApp(adapter, { subjectFormat: 'opaque' }, [PlainController], async call => {
+        const response = await call('/plain', 'client-8f2a');
+        expect(response.status).toBe(200);
+        expect(response.body).toEqual({ caller: 'client-8f2a' });
+      });
     });
   });
 
-  it("takes sub as it is with subjectFormat: 'opaque'", async () => {
-    await withApp({ subjectFormat: 'opaque' }, [PlainController], async call => {
-      const response = await call('/plain', 'client-8f2a');
-      expect(response.status).toBe(200);
-      expect(response.body).toEqual({ caller: 'client-8f2a' });
+  describe('@AllowCallers', () => {
+    it('lets in the listed DN by meaning, and refuses others with 403 insufficient_scope', async () => {
+      await withApp(adapter, {}, [PaymentsController], async call => {
+        for (const sub of [
+          CALLER_DN,
+          'cn=service1,ou=payments,o=acme ltd,c=gb',
+          '2.5.4.3=service1, 2.5.4.11=Payments, 2.5.4.10=Acme  Ltd, 2.5.4.6=GB',
+          'CN=Bäckerei,O=Acme Ltd,C=DE',
+        ]) {
+          const response = await call('/payments/strict', sub);
+          expect([sub, response.status]).toEqual([sub, 200]);
+        }
+        for (const sub of ['CN=service2,OU=Payments,O=Acme Ltd,C=GB', 'OU=Payments,CN=service1,O=Acme Ltd,C=GB', 'CN=service1,OU=Payments,O=Acme Ltd']) {
+          const response = await call('/payments/strict', sub);
+          expect([sub, response.status, response.body.code]).toEqual([sub, 403, 'caller_not_allowed']);
+          expect(response.headers['www-authenticate']).toBe(
+            'Bearer realm="api", error="insufficient_scope", error_description="The caller is not allowed to use this resource"',
+          );
+        }
+      });
     });
-  });
-});
 
-describe('@AllowCallers', () => {
-  it('lets in the listed DN by meaning, and refuses others with 403 insufficient_scope', async () => {
-    await withApp({}, [PaymentsController], async call => {
-      for (const sub of [
-        CALLER_DN,
-        'cn=service1,ou=payments,o=acme ltd,c=gb',
-        '2.5.4.3=service1, 2.5.4.11=Payments, 2.5.4.10=Acme  Ltd, 2.5.4.6=GB',
-        'CN=Bäckerei,O=Acme Ltd,C=DE',
-      ]) {
-        const response = await call('/payments/strict', sub);
-        expect([sub, response.status]).toEqual([sub, 200]);
+    it('applies a controller predicate to routes without their own rules', async () => {
+      await withApp(adapter, {}, [PaymentsController], async call => {
+        expect((await call('/payments', 'CN=anyone,OU=Payments,O=Acme Ltd')).status).toBe(200);
+        expect((await call('/payments', 'CN=anyone,OU=Sales,O=Acme Ltd')).body.code).toBe('caller_not_allowed');
+        // The method's rules replace the controller's: OU=Payments alone is not enough there.
+        expect((await call('/payments/strict', 'CN=anyone,OU=Payments,O=Acme Ltd')).status).toBe(403);
+      });
+    });
+
+    it('refuses when a predicate throws', async () => {
+      await withApp(adapter, {}, [PaymentsController], async call => {
+        expect((await call('/payments/broken', CALLER_DN)).body.code).toBe('caller_not_allowed');
+      });
+    });
+
+    it('uses the module-level allowedCallers where no decorator says otherwise', async () => {
+      await withApp(adapter, { allowedCallers: ['/C=GB/O=Acme Ltd/OU=Payments/CN=service1'] }, [PlainController, PaymentsController], async call => {
+        expect((await call('/plain', CALLER_DN)).status).toBe(200);
+        expect((await call('/plain', 'CN=intruder,O=Acme Ltd')).status).toBe(403);
+        expect((await call('/payments', 'CN=intruder,OU=Payments,O=Acme Ltd')).status).toBe(200);
+      });
+    });
+
+    it('checks the audience before the caller: a token for another route is 401, not 403', async () => {
+      const { app } = await createTestApp(baseOptions(), { adapter, controllers: [PaymentsController] });
+      try {
+        const token = await mint(key, '/payments', { claims: { sub: 'CN=intruder,O=Acme Ltd' } });
+        const response = await request(app.getHttpServer()).get('/payments/strict').set('Authorization', `Bearer ${token}`);
+        expect([response.status, response.body.code]).toEqual([401, 'audience_mismatch']);
+      } finally {
+        await app.close();
       }
-      for (const sub of ['CN=service2,OU=Payments,O=Acme Ltd,C=GB', 'OU=Payments,CN=service1,O=Acme Ltd,C=GB', 'CN=service1,OU=Payments,O=Acme Ltd']) {
-        const response = await call('/payments/strict', sub);
-        expect([sub, response.status, response.body.code]).toEqual([sub, 403, 'caller_not_allowed']);
-        expect(response.headers['www-authenticate']).toBe(
-          'Bearer realm="api", error="insufficient_scope", error_description="The caller is not allowed to use this resource"',
-        );
-      }
     });
-  });
-
-  it('applies a controller predicate to routes without their own rules', async () => {
-    await withApp({}, [PaymentsController], async call => {
-      expect((await call('/payments', 'CN=anyone,OU=Payments,O=Acme Ltd')).status).toBe(200);
-      expect((await call('/payments', 'CN=anyone,OU=Sales,O=Acme Ltd')).body.code).toBe('caller_not_allowed');
-      // The method's rules replace the controller's: OU=Payments alone is not enough there.
-      expect((await call('/payments/strict', 'CN=anyone,OU=Payments,O=Acme Ltd')).status).toBe(403);
-    });
-  });
-
-  it('refuses when a predicate throws', async () => {
-    await withApp({}, [PaymentsController], async call => {
-      expect((await call('/payments/broken', CALLER_DN)).body.code).toBe('caller_not_allowed');
-    });
-  });
-
-  it('uses the module-level allowedCallers where no decorator says otherwise', async () => {
-    await withApp({ allowedCallers: ['/C=GB/O=Acme Ltd/OU=Payments/CN=service1'] }, [PlainController, PaymentsController], async call => {
-      expect((await call('/plain', CALLER_DN)).status).toBe(200);
-      expect((await call('/plain', 'CN=intruder,O=Acme Ltd')).status).toBe(403);
-      expect((await call('/payments', 'CN=intruder,OU=Payments,O=Acme Ltd')).status).toBe(200);
-    });
-  });
-
-  it('checks the audience before the caller: a token for another route is 401, not 403', async () => {
-    const { app } = await createTestApp(baseOptions(), 'forRoot', [PaymentsController]);
-    try {
-      const token = await mint(key, '/payments', { claims: { sub: 'CN=intruder,O=Acme Ltd' } });
-      const response = await request(app.getHttpServer()).get('/payments/strict').set('Authorization', `Bearer ${token}`);
-      expect([response.status, response.body.code]).toEqual([401, 'audience_mismatch']);
-    } finally {
-      await app.close();
-    }
   });
 });
 

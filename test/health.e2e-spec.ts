@@ -9,6 +9,7 @@ import { startJwksServer, type JwksServer } from './fixtures/jwks-server.js';
 import { BASE_URL, createTestKey, ISSUER, mint, type TestKey } from './fixtures/tokens.js';
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+const COOLDOWN_MS = 300;
 
 function optionalNumber(value: string | undefined): number | undefined {
   return value === undefined ? undefined : Number(value);
@@ -85,7 +86,9 @@ describe('GatewayJwksHealthIndicator', () => {
       jwksUri: jwks.url,
       issuer: ISSUER,
       audience: { baseUrl: BASE_URL },
-      jwks: { timeoutMs: 500, cooldownMs: 100, cacheMaxAgeMs: 60_000, staleWindowMs: 60_000 },
+      // A cooldown well above a request's time on a loaded two-core machine, so "within the
+      // cooldown" holds while the other suites run.
+      jwks: { timeoutMs: 500, cooldownMs: COOLDOWN_MS, cacheMaxAgeMs: 60_000, staleWindowMs: 60_000 },
     }));
   });
 
@@ -128,12 +131,12 @@ describe('GatewayJwksHealthIndicator', () => {
     expect((await health('?refresh=60000')).status).toBe(200);
     expect(jwks.requestCount).toBe(1);
 
-    // Past the limit, but within the store's cooldown (100 ms): the probe does not fetch.
+    // Past the limit, but within the store's cooldown: the probe does not fetch.
     await sleep(30);
     expect((await health('?refresh=10')).status).toBe(200);
     expect(jwks.requestCount).toBe(1);
     // Past the cooldown too, it fetches again.
-    await sleep(100);
+    await sleep(COOLDOWN_MS);
     expect((await health('?refresh=10')).status).toBe(200);
     expect(jwks.requestCount).toBe(2);
   });
@@ -165,7 +168,7 @@ describe('GatewayJwksHealthIndicator', () => {
 
     // Once the endpoint recovers, the next probe after the cooldown fetches and reports up.
     jwks.behave({ kind: 'serve' });
-    await sleep(110);
+    await sleep(COOLDOWN_MS + 10);
     const recovered = await health('?refresh=60000');
     expect(recovered.status).toBe(200);
     expect(recovered.body.info['gateway-jwks']).toEqual({
@@ -180,7 +183,7 @@ describe('GatewayJwksHealthIndicator', () => {
   it('stays up on a held usable set when a refresh fails, reporting the endpoint unreachable', async () => {
     expect((await health('?refresh=60000')).status).toBe(200);
     jwks.behave({ kind: 'status', status: 500 });
-    await sleep(110);
+    await sleep(COOLDOWN_MS + 10);
     const response = await health('?refresh=10');
     expect(response.status).toBe(200);
     expect(response.body.info['gateway-jwks']).toEqual({
@@ -212,8 +215,8 @@ describe('GatewayJwksHealthIndicator', () => {
     expect((await order()).status).toBe(200);
     expect(jwks.requestCount).toBe(1);
 
-    // A refresh before the age check brings it back up (the cooldown has long passed).
-    await sleep(50);
+    // A refresh before the age check brings it back up (the cooldown has passed).
+    await sleep(COOLDOWN_MS);
     expect((await health('?maxAge=50&refresh=50')).status).toBe(200);
     expect(jwks.requestCount).toBe(2);
   });

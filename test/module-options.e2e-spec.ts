@@ -1,7 +1,7 @@
 import { Controller, Get, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { GatewayAuthConfigError, GatewaySubject, Public, GatewayClaims, type GatewayAuthModuleOptions } from '../lib/index.js';
-import { createTestApp, MODULE_SETUPS } from './fixtures/app.js';
+import { ADAPTERS, createTestApp, MODULE_SETUPS } from './fixtures/app.js';
 import { startJwksServer, type JwksServer } from './fixtures/jwks-server.js';
 import { BASE_URL, CALLER_DN, createTestKey, ISSUER, mint, type TestKey } from './fixtures/tokens.js';
 
@@ -111,22 +111,27 @@ describe('two applications in one process', () => {
   });
 });
 
-describe('an application with a global prefix', () => {
-  it('derives the audience from the full path the service received, prefix included', async () => {
+describe.each(ADAPTERS)('an application with a global prefix, on %s', adapter => {
+  it('derives the audience from the full path the service received, prefix included, query dropped', async () => {
     const { app } = await createTestApp(
       { jwksUri: jwks.url, issuer: ISSUER, audience: { baseUrl: BASE_URL } },
-      'forRoot',
-      undefined,
-      nest => nest.setGlobalPrefix('api/v1'),
+      { adapter, configure: nest => nest.setGlobalPrefix('api/v1') },
     );
     try {
       const token = await mint(key, '/api/v1/orders/7');
       const ok = await request(app.getHttpServer()).get('/api/v1/orders/7').set('Authorization', `Bearer ${token}`);
       expect(ok.status).toBe(200);
       expect(ok.body).toEqual({ caller: CALLER_DN, order: { id: '7' } });
+      const withQuery = await request(app.getHttpServer()).get('/api/v1/orders/7?page=2&x=%2F').set('Authorization', `Bearer ${token}`);
+      expect(withQuery.status).toBe(200);
       const withoutPrefix = await mint(key, '/orders/7');
       const refused = await request(app.getHttpServer()).get('/api/v1/orders/7').set('Authorization', `Bearer ${withoutPrefix}`);
-      expect(refused.body.code).toBe('audience_mismatch');
+      expect(refused.body).toEqual({
+        statusCode: 401,
+        error: 'Unauthorized',
+        code: 'audience_mismatch',
+        message: `The token's audience does not cover this route (expected ${BASE_URL}/api/v1/orders/7)`,
+      });
       expect((await request(app.getHttpServer()).get('/api/v1/health')).status).toBe(200);
     } finally {
       await app.close();
@@ -176,7 +181,7 @@ describe.each(MODULE_SETUPS)('bad configuration with %s', setup => {
       audience: { baseUrl: 'https://api.example.com/?tenant=1' },
       algorithms: ['HS256', 'none', 'RS256'],
     } as unknown as GatewayAuthModuleOptions;
-    const failure = await createTestApp(options, setup).then(
+    const failure = await createTestApp(options, { setup }).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -213,8 +218,7 @@ describe('@GatewaySubject() on a @Public() route', () => {
   it('is refused at startup, naming the handler', async () => {
     const failure = await createTestApp(
       { jwksUri: jwks.url, issuer: ISSUER, audience: { baseUrl: BASE_URL } },
-      'forRoot',
-      [MisusedController, OpenController],
+      { controllers: [MisusedController, OpenController] },
     ).then(
       () => undefined,
       (error: unknown) => error,

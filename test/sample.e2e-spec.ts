@@ -1,40 +1,46 @@
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { AppModule } from '../sample/app.module.js';
-import { gatewayOptionsFromEnv, portFromEnv, SampleConfigError } from '../sample/sample-config.js';
-import { CapturingLogger } from './fixtures/app.js';
+import { adapterFromEnv, gatewayOptionsFromEnv, portFromEnv, SampleConfigError } from '../sample/sample-config.js';
+import { startService2, type Service2 } from '../sample/service2.js';
+import { ADAPTERS } from './fixtures/app.js';
 import { startJwksServer, type JwksServer } from './fixtures/jwks-server.js';
 import { BASE_URL, CALLER_DN, createTestKey, ISSUER, mint, type TestKey } from './fixtures/tokens.js';
 
-/** The sample (Service 2) as operators run it: configured from environment variables. */
-describe('sample Service 2', () => {
+/**
+ * The sample (Service 2) as operators run it: configured from environment variables, started by
+ * `startService2` on 127.0.0.1 (any free port), on each adapter `GATEWAY_SAMPLE_ADAPTER` offers.
+ */
+describe.each(ADAPTERS)('sample Service 2 on %s', adapter => {
   let jwks: JwksServer;
   let key: TestKey;
+  let service: Service2;
   let app: INestApplication;
 
   beforeAll(async () => {
     key = await createTestKey('sample-1', 'ES256');
     jwks = await startJwksServer([key.jwk]);
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        AppModule.forEnv({
-          GATEWAY_JWKS_URI: jwks.url,
-          GATEWAY_ISSUER: ISSUER,
-          GATEWAY_AUDIENCE_BASE: BASE_URL,
-          GATEWAY_ALGORITHMS: 'ES256, RS256',
-        }),
-      ],
-    })
-      .setLogger(new CapturingLogger())
-      .compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    service = await startService2({
+      env: {
+        GATEWAY_JWKS_URI: jwks.url,
+        GATEWAY_ISSUER: ISSUER,
+        GATEWAY_AUDIENCE_BASE: BASE_URL,
+        GATEWAY_ALGORITHMS: 'ES256, RS256',
+      },
+      port: 0,
+      host: '127.0.0.1',
+      logLevels: ['fatal'],
+      adapter,
+    });
+    app = service.app;
   });
 
   afterAll(async () => {
-    await app.close();
+    await service.close();
     await jwks.close();
+  });
+
+  it('runs on the adapter it was asked for', () => {
+    expect(app.getHttpAdapter().getType()).toBe(adapter);
   });
 
   const get = (path: string, token?: string) => {
@@ -148,6 +154,16 @@ describe('sample configuration from the environment', () => {
       algorithms: ['RS256', 'PS256'],
       tokenHeader: 'x-gateway-jwt',
     });
+  });
+
+  it('reads GATEWAY_SAMPLE_ADAPTER: express by default, fastify, nothing else', () => {
+    expect(adapterFromEnv({})).toBe('express');
+    expect(adapterFromEnv({ GATEWAY_SAMPLE_ADAPTER: '' })).toBe('express');
+    expect(adapterFromEnv({ GATEWAY_SAMPLE_ADAPTER: 'fastify' })).toBe('fastify');
+    expect(adapterFromEnv({ GATEWAY_SAMPLE_ADAPTER: ' Express ' })).toBe('express');
+    expect(() => adapterFromEnv({ GATEWAY_SAMPLE_ADAPTER: 'koa' })).toThrow(
+      new SampleConfigError('Service 2 cannot start: GATEWAY_SAMPLE_ADAPTER must be "express" or "fastify", got "koa"'),
+    );
   });
 
   it('defaults PORT to 3000 and refuses a bad one', () => {

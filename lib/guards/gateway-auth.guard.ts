@@ -29,11 +29,17 @@ import { peekForLog } from '../utils/token-inspection.util.js';
 import { toVerificationError } from '../utils/verification-error.util.js';
 import { GatewayJwtStrategy } from '../strategies/gateway-jwt.strategy.js';
 
-/** The parts of an Express or Fastify request the guard reads. */
+/**
+ * The parts of an Express or Fastify request the guard reads. Both have `headers`, `method`, `url`
+ * and `originalUrl` (the path as received, global prefix and query string included); Express's
+ * request is Node's own and has `rawHeaders`, Fastify's keeps them on `raw`.
+ */
 export interface GatewayRequest extends RequestWithHeaders {
   readonly method?: string;
   readonly originalUrl?: string;
   readonly url?: string;
+  /** Fastify: the Node request it wraps. */
+  readonly raw?: { readonly rawHeaders?: readonly string[] };
   user?: unknown;
 }
 
@@ -98,9 +104,18 @@ export class GatewayAuthGuard implements CanActivate {
     return rules ? compiledCallerRules(rules) : this.gatewayOptions.allowedCallers;
   }
 
-  /** Runs the strategy through Passport and resolves with the verified identity. */
-  protected authenticate(context: ExecutionContext): Promise<GatewayIdentity> {
+  /**
+   * Runs the strategy through Passport and resolves with the verified identity. A header that is
+   * not a single bearer token is refused first, as `invalid_request`: the strategy reads the
+   * request it is given, and Fastify's has no `rawHeaders`, so Passport alone would take the first
+   * of two `Authorization` headers for the token.
+   */
+  protected async authenticate(context: ExecutionContext): Promise<GatewayIdentity> {
     const http = context.switchToHttp();
+    const request = http.getRequest<GatewayRequest>();
+    if (extractToken(headersOf(request), this.gatewayOptions.tokenHeader).kind === 'malformed') {
+      this.reject(this.malformedHeaderError(), context);
+    }
     // A fresh object per request: Passport binds success/fail to the object it is given, and the
     // key lookup is asynchronous, so a shared instance would mix up concurrent requests.
     const strategy = Object.create(this.strategy) as GatewayJwtStrategy;
@@ -116,7 +131,7 @@ export class GatewayAuthGuard implements CanActivate {
           }
         },
       ) as (request: unknown, response: unknown, next: (error?: unknown) => void) => void;
-      middleware(http.getRequest(), http.getResponse(), error => reject(error));
+      middleware(request, http.getResponse(), error => reject(error));
     });
   }
 
@@ -130,13 +145,16 @@ export class GatewayAuthGuard implements CanActivate {
     let error = toVerificationError(err ?? info);
     if (error.code === 'token_missing') {
       const request = context.switchToHttp().getRequest<GatewayRequest>();
-      if (extractToken(request, this.gatewayOptions.tokenHeader).kind === 'malformed') {
-        error = new InvalidRequestError(
-          `The ${this.gatewayOptions.tokenHeader} header must hold a single bearer token`,
-        );
+      if (extractToken(headersOf(request), this.gatewayOptions.tokenHeader).kind === 'malformed') {
+        error = this.malformedHeaderError();
       }
     }
     return this.reject(error, context);
+  }
+
+  /** The refusal of a token header that is repeated, empty or not one bearer token (RFC 6750 §3.1). */
+  private malformedHeaderError(): InvalidRequestError {
+    return new InvalidRequestError(`The ${this.gatewayOptions.tokenHeader} header must hold a single bearer token`);
   }
 
   /** True for handlers or controllers marked `@Public()`. */
@@ -171,7 +189,7 @@ export class GatewayAuthGuard implements CanActivate {
 
   protected logRejection(error: GatewayAuthError, request: GatewayRequest): void {
     const target = (request.originalUrl ?? request.url ?? '').split('?')[0] ?? '';
-    const extraction = extractToken(request, this.gatewayOptions.tokenHeader);
+    const extraction = extractToken(headersOf(request), this.gatewayOptions.tokenHeader);
     const seen = extraction.kind === 'found' ? peekForLog(extraction.token) : {};
     const fields = [
       `code=${error.code}`,
@@ -193,6 +211,15 @@ export class GatewayAuthGuard implements CanActivate {
     if (error.code === 'jwks_unavailable') this.logger.error(line + note);
     else this.logger.warn(line + note);
   }
+}
+
+/**
+ * The request's headers with Node's raw header list, wherever the platform keeps it: without it a
+ * repeated `Authorization` header goes unseen, since Node keeps only the first in `headers`.
+ */
+function headersOf(request: GatewayRequest): RequestWithHeaders {
+  const rawHeaders = request.rawHeaders ?? request.raw?.rawHeaders;
+  return rawHeaders === undefined ? request : { headers: request.headers, rawHeaders };
 }
 
 /** Untrusted values are quoted and escaped (no log injection) and cut short. */

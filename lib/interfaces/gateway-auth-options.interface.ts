@@ -255,6 +255,14 @@ export interface GatewayAuthModuleOptions {
    * @default 120
    */
   readonly rejectionLogsPerMinute?: number;
+  /**
+   * Remember verified tokens (by a SHA-256 digest) so a token the gateway forwards again skips
+   * signature verification; the route's audience and caller checks still run on every request.
+   * Entries expire with the token or after `maxTtlSeconds`, whichever is first (so a withdrawn
+   * key stops counting within that time). `true`: 10000 entries, 60 s. Not with `replayCache`.
+   * @default false
+   */
+  readonly verifiedTokenCache?: boolean | { readonly maxEntries?: number; readonly maxTtlSeconds?: number };
 }
 
 /**
