@@ -241,3 +241,34 @@ describe('JWKS outages: the stale window and start-up prefetch', () => {
     }
   });
 });
+
+describe('verifiedTokenCache', () => {
+  it('verifies a repeated token once, still checks the route, and honours a withdrawn key only until the TTL', async () => {
+    const key = await createTestKey('cache-1', 'RS256');
+    const jwks = await startJwksServer([key.jwk]);
+    const { app } = await createTestApp({
+      jwksUri: jwks.url,
+      issuer: ISSUER,
+      audience: { baseUrl: BASE_URL },
+      jwks: { cooldownMs: 100, cacheMaxAgeMs: 1_000, staleWindowMs: 0 },
+      verifiedTokenCache: { maxEntries: 100, maxTtlSeconds: 1 },
+    });
+    const get = (path: string, token: string) => request(app.getHttpServer()).get(path).set('Authorization', `Bearer ${token}`);
+    try {
+      const token = await mint(key, '/orders');
+      expect((await get('/orders', token)).status).toBe(200);
+      // Served from the cache: the key set is withdrawn, yet the same token still passes.
+      jwks.setKeys([]);
+      await sleep(150);
+      expect((await get('/orders', token)).status).toBe(200);
+      // The route is still checked on a cache hit.
+      expect((await get('/orders/42', token)).body.code).toBe('audience_mismatch');
+      // After the TTL the token is verified again: the key set has aged, its refetch finds no key.
+      await sleep(1_000);
+      expect((await get('/orders', token)).body.code).toBe('jwks_unavailable');
+    } finally {
+      await app.close();
+      await jwks.close();
+    }
+  });
+});

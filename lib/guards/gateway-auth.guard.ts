@@ -27,6 +27,7 @@ import { GatewayAudience } from '../decorators/gateway-audience.decorator.js';
 import { extractToken, type RequestWithHeaders } from '../utils/token-extractor.util.js';
 import { peekForLog } from '../utils/token-inspection.util.js';
 import { toVerificationError } from '../utils/verification-error.util.js';
+import { VerifiedTokenCache } from '../utils/verified-token-cache.util.js';
 import { GatewayJwtStrategy } from '../strategies/gateway-jwt.strategy.js';
 
 /**
@@ -71,7 +72,12 @@ export class GatewayAuthGuard implements CanActivate {
     protected readonly strategy: GatewayJwtStrategy,
   ) {
     this.logBudget = new LogBudget(gatewayOptions.rejectionLogsPerMinute, 60_000);
+    const cache = gatewayOptions.verifiedTokenCache;
+    this.verifiedTokens = cache ? new VerifiedTokenCache(cache.maxEntries, cache.maxTtlMs) : undefined;
   }
+
+  /** Tokens already verified (`verifiedTokenCache`), by digest; off by default. */
+  protected readonly verifiedTokens: VerifiedTokenCache<GatewayIdentity> | undefined;
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.isPublic(context)) return true;
@@ -113,9 +119,25 @@ export class GatewayAuthGuard implements CanActivate {
   protected async authenticate(context: ExecutionContext): Promise<GatewayIdentity> {
     const http = context.switchToHttp();
     const request = http.getRequest<GatewayRequest>();
-    if (extractToken(headersOf(request), this.gatewayOptions.tokenHeader).kind === 'malformed') {
+    const extraction = extractToken(headersOf(request), this.gatewayOptions.tokenHeader);
+    if (extraction.kind === 'malformed') {
       this.reject(this.malformedHeaderError(), context);
     }
+    if (this.verifiedTokens && extraction.kind === 'found') {
+      const digest = VerifiedTokenCache.digest(extraction.token);
+      const cached = this.verifiedTokens.get(digest, Date.now());
+      if (cached) return cached;
+      const identity = await this.runStrategy(context);
+      this.verifiedTokens.set(digest, identity, identity.claims.exp * 1000, Date.now());
+      return identity;
+    }
+    return this.runStrategy(context);
+  }
+
+  /** Passport with this module's strategy: the full verification. */
+  protected runStrategy(context: ExecutionContext): Promise<GatewayIdentity> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<GatewayRequest>();
     // A fresh object per request: Passport binds success/fail to the object it is given, and the
     // key lookup is asynchronous, so a shared instance would mix up concurrent requests.
     const strategy = Object.create(this.strategy) as GatewayJwtStrategy;
