@@ -18,7 +18,7 @@ import { KeySetUnavailableError, type PublishedJwk } from './jwks-key-store.js';
 export type SecretOrKeyProvider = (
   request: unknown,
   rawJwtToken: string,
-  done: (error: unknown, key?: KeyObject) => void,
+  done: (error: unknown, key?: KeyObject, header?: JwsHeader) => void,
 ) => void;
 
 /** Parsed keys kept per PEM, so that no request parses a PEM again (jwks-rsa hands out PEM strings). */
@@ -78,7 +78,7 @@ export function createJwksKeyProvider(
           return;
         }
         try {
-          done(null, checkedKey(pem, store.find(kid)));
+          done(null, checkedKey(pem, store.find(kid)), header);
         } catch (failure) {
           done(toKeyError(failure, kid));
         }
@@ -106,7 +106,7 @@ export function createJwksKeyProvider(
           done(toKeyError(failure, kid));
           return;
         }
-        done(null, key);
+        done(null, key, header);
         return;
       }
       lookUp();

@@ -5,6 +5,7 @@ import { GATEWAY_AUTH_RESOLVED_OPTIONS, GATEWAY_JWT_STRATEGY } from '../gateway-
 import type { ResolvedGatewayAuthOptions } from '../gateway-auth.options.js';
 import type { GatewayIdentity, GatewayTokenClaims } from '../interfaces/gateway-identity.interface.js';
 import {
+  GatewayAuthError,
   ClaimsInvalidError,
   IssuerMismatchError,
   SubjectInvalidError,
@@ -14,6 +15,7 @@ import {
 } from '../errors/gateway-auth.error.js';
 import { VerifiedCaller } from '../caller/gateway-caller.js';
 import { createJwksKeyProvider } from '../jwks/jwks-key-provider.js';
+import { verifyJws } from '../utils/jws-verify.util.js';
 import { GatewayJwksService } from '../jwks/gateway-jwks.service.js';
 import { ReplayCache } from '../utils/replay-cache.util.js';
 import { extractToken, type RequestWithHeaders } from '../utils/token-extractor.util.js';
@@ -46,6 +48,41 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
       jsonWebTokenOptions: { clockTolerance: options.clockToleranceSeconds },
     });
     this.replayCache = options.replayCache ? new ReplayCache(options.replayCache.maxEntries) : undefined;
+    // The provider given to passport-jwt above (passport-jwt keeps it as _secretOrKeyProvider):
+    // one provider, one jwks-rsa client.
+    this.keyProvider = (this as unknown as { _secretOrKeyProvider: KeyProvider })._secretOrKeyProvider;
+  }
+
+  private readonly keyProvider: KeyProvider;
+
+  /**
+   * Verifies the request's token. passport-jwt's own verification (jsonwebtoken) would decode the
+   * token again and verify through a stream; this path decodes once, verifies with one-shot
+   * `crypto.verify`, and reports through Passport's `success`/`fail`/`error` as passport-jwt does.
+   * Keys still come from jwks-rsa's `passportJwtSecret` (through the key provider).
+   */
+  override authenticate(request: RequestWithHeaders): void {
+    const extraction = extractToken(request, this.options.tokenHeader);
+    if (extraction.kind !== 'found') {
+      this.fail(new Error('No auth token'), 401);
+      return;
+    }
+    const token = extraction.token;
+    this.keyProvider(request, token, (error, key, header) => {
+      if (error || !key || !header) {
+        this.fail(error ?? new Error('No key'), 401);
+        return;
+      }
+      let identity: GatewayIdentity;
+      try {
+        identity = this.validate(verifyJws(token, header.alg, key, this.options.clockToleranceSeconds));
+      } catch (failure) {
+        if (failure instanceof GatewayAuthError) this.fail(failure, 401);
+        else this.error(failure as Error);
+        return;
+      }
+      this.success(identity);
+    });
   }
 
   private readonly replayCache: ReplayCache | undefined;
@@ -130,6 +167,8 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
 }
 
 const CALLER_CACHE_LIMIT = 1_000;
+
+type KeyProvider = ReturnType<typeof createJwksKeyProvider>;
 
 function isAudience(aud: unknown): aud is string | string[] {
   return (

@@ -1,0 +1,70 @@
+import { constants, verify, type KeyObject } from 'node:crypto';
+import {
+  ClaimsInvalidError,
+  SignatureInvalidError,
+  TokenExpiredError,
+  TokenMalformedError,
+  TokenNotYetValidError,
+} from '../errors/gateway-auth.error.js';
+import { decodeSegment } from './token-inspection.util.js';
+
+/** How each algorithm is checked with Node's one-shot `crypto.verify` (RFC 7518 §3). */
+const VERIFY: Readonly<Record<string, { readonly hash: string; readonly kind: 'rsa' | 'pss' | 'ec'; readonly bytes?: number }>> = {
+  RS256: { hash: 'sha256', kind: 'rsa' },
+  RS384: { hash: 'sha384', kind: 'rsa' },
+  RS512: { hash: 'sha512', kind: 'rsa' },
+  PS256: { hash: 'sha256', kind: 'pss' },
+  PS384: { hash: 'sha384', kind: 'pss' },
+  PS512: { hash: 'sha512', kind: 'pss' },
+  ES256: { hash: 'sha256', kind: 'ec', bytes: 64 },
+  ES384: { hash: 'sha384', kind: 'ec', bytes: 96 },
+  ES512: { hash: 'sha512', kind: 'ec', bytes: 132 },
+};
+
+/**
+ * Verifies a compact JWS already inspected (shape, `alg` allowed, key fitting the `alg`) and the
+ * time claims, and returns its payload. One decode of the payload and one `crypto.verify`: no
+ * second parser in between (RFC 7515 §5.2, RFC 7519 §7.2).
+ *
+ * @throws {SignatureInvalidError} the signature does not verify (or cannot be read)
+ * @throws {TokenExpiredError} `exp` past, beyond the tolerance
+ * @throws {TokenNotYetValidError} `nbf` in the future, beyond the tolerance
+ * @throws {ClaimsInvalidError} `exp` or `nbf` not a number
+ */
+export function verifyJws(token: string, alg: string, key: KeyObject, clockToleranceSeconds: number, nowMs = Date.now()): Record<string, unknown> {
+  const rule = VERIFY[alg];
+  const lastDot = token.lastIndexOf('.');
+  const firstDot = token.indexOf('.');
+  if (!rule || firstDot < 0 || lastDot <= firstDot) throw new TokenMalformedError('The token is not a compact JWS');
+  const signature = Buffer.from(token.slice(lastDot + 1), 'base64url');
+  if (rule.bytes !== undefined && signature.length !== rule.bytes) {
+    throw new SignatureInvalidError(`An ${alg} signature is ${rule.bytes} bytes; this one is ${signature.length}`);
+  }
+  const input = Buffer.from(token.slice(0, lastDot));
+  let valid: boolean;
+  try {
+    valid =
+      rule.kind === 'rsa'
+        ? verify(rule.hash, input, key, signature)
+        : rule.kind === 'pss'
+          ? verify(rule.hash, input, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature)
+          : verify(rule.hash, input, { key, dsaEncoding: 'ieee-p1363' }, signature);
+  } catch (cause) {
+    throw new SignatureInvalidError('The token signature could not be verified', { cause });
+  }
+  if (!valid) throw new SignatureInvalidError('The token signature does not verify with the gateway key');
+
+  const payload = decodeSegment(token.slice(firstDot + 1, lastDot));
+  if (!payload) throw new TokenMalformedError('The token payload is not a base64url JSON object');
+  const now = Math.floor(nowMs / 1000);
+  const { nbf, exp } = payload;
+  if (nbf !== undefined) {
+    if (typeof nbf !== 'number' || !Number.isFinite(nbf)) throw new ClaimsInvalidError('nbf', 'invalid');
+    if (nbf > now + clockToleranceSeconds) throw new TokenNotYetValidError('nbf', new Date(nbf * 1000));
+  }
+  if (exp !== undefined) {
+    if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new ClaimsInvalidError('exp', 'invalid');
+    if (now >= exp + clockToleranceSeconds) throw new TokenExpiredError(new Date(exp * 1000));
+  }
+  return payload;
+}
