@@ -9,7 +9,7 @@ import {
 } from '../errors/gateway-auth.error.js';
 import type { ResolvedGatewayAuthOptions } from '../gateway-auth.options.js';
 import { dnEquals, parseDn } from '../utils/dn.util.js';
-import { decodeSegment, inspectToken, type JwsHeader } from '../utils/token-inspection.util.js';
+import { decodeSegment, inspectCompactJws, type JwsHeader } from '../utils/token-inspection.util.js';
 import type { GatewayJwksService } from './gateway-jwks.service.js';
 import { jwkMismatch } from './jwk-algorithm.js';
 import { KeySetUnavailableError, type PublishedJwk } from './jwks-key-store.js';
@@ -18,7 +18,7 @@ import { KeySetUnavailableError, type PublishedJwk } from './jwks-key-store.js';
 export type SecretOrKeyProvider = (
   request: unknown,
   rawJwtToken: string,
-  done: (error: unknown, key?: KeyObject, header?: JwsHeader) => void,
+  done: (error: unknown, key?: KeyObject, header?: JwsHeader, payload?: Record<string, unknown>) => void,
 ) => void;
 
 /** Parsed keys kept per PEM, so that no request parses a PEM again (jwks-rsa hands out PEM strings). */
@@ -60,8 +60,9 @@ export function createJwksKeyProvider(
 
   return (request, rawJwtToken, done) => {
     let header: JwsHeader;
+    let payload: Record<string, unknown>;
     try {
-      header = inspectToken(rawJwtToken, rules);
+      ({ header, payload } = inspectCompactJws(rawJwtToken, rules));
     } catch (error) {
       done(error);
       return;
@@ -78,7 +79,7 @@ export function createJwksKeyProvider(
           return;
         }
         try {
-          done(null, checkedKey(pem, store.find(kid)), header);
+          done(null, checkedKey(pem, store.find(kid)), header, payload);
         } catch (failure) {
           done(toKeyError(failure, kid));
         }
@@ -106,7 +107,7 @@ export function createJwksKeyProvider(
           done(toKeyError(failure, kid));
           return;
         }
-        done(null, key, header);
+        done(null, key, header, payload);
         return;
       }
       lookUp();

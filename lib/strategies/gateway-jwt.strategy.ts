@@ -68,14 +68,14 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
       return;
     }
     const token = extraction.token;
-    this.keyProvider(request, token, (error, key, header) => {
+    this.keyProvider(request, token, (error, key, header, payload) => {
       if (error || !key || !header) {
         this.fail(error ?? new Error('No key'), 401);
         return;
       }
       let identity: GatewayIdentity;
       try {
-        identity = this.validate(verifyJws(token, header.alg, key, this.options.clockToleranceSeconds));
+        identity = this.validate(verifyJws(token, header.alg, key, this.options.clockToleranceSeconds, Date.now(), payload));
       } catch (failure) {
         if (failure instanceof GatewayAuthError) this.fail(failure, 401);
         else this.error(failure as Error);
@@ -120,7 +120,8 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
     return Object.freeze({
       subject: sub,
       issuer: iss,
-      claims: Object.freeze({ ...payload }) as GatewayTokenClaims,
+      // A fresh object from JSON.parse, owned by this request: frozen in place, not copied.
+      claims: Object.freeze(payload) as GatewayTokenClaims,
       caller: this.callerOf(sub),
     });
   }

@@ -54,6 +54,11 @@ export function normalizeTyp(typ: string): string {
  * @throws {TypMismatchError} `typ` not among the configured values
  */
 export function inspectToken(token: string, rules: InspectionRules): JwsHeader {
+  return inspectCompactJws(token, rules).header;
+}
+
+/** `inspectToken`, also returning the decoded (not yet verified) payload, so it is decoded once. */
+export function inspectCompactJws(token: string, rules: InspectionRules): { header: JwsHeader; payload: Record<string, unknown> } {
   if (token.length > rules.maxTokenLength) {
     throw new TokenTooLargeError(token.length, rules.maxTokenLength);
   }
@@ -64,7 +69,8 @@ export function inspectToken(token: string, rules: InspectionRules): JwsHeader {
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
   const header = decodeSegment(headerPart);
   if (!header) throw new TokenMalformedError('The token header is not a base64url JSON object');
-  if (!decodeSegment(payloadPart)) {
+  const payload = decodeSegment(payloadPart);
+  if (!payload) {
     throw new TokenMalformedError('The token payload is not a base64url JSON object');
   }
   const { alg, kid, typ } = header;
@@ -87,7 +93,7 @@ export function inspectToken(token: string, rules: InspectionRules): JwsHeader {
   if (rules.typ && (typ === undefined || !rules.typ.includes(normalizeTyp(typ)))) {
     throw new TypMismatchError(typ);
   }
-  return header as JwsHeader;
+  return { header: header as JwsHeader, payload };
 }
 
 /** Unverified `kid`, `iss` and `sub`, for logging a rejection only; never trusted. */
