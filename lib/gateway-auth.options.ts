@@ -75,6 +75,7 @@ export const SUPPORTED_ALGORITHMS: readonly GatewayJwsAlgorithm[] = [
   'ES256',
   'ES384',
   'ES512',
+  'EdDSA',
 ];
 
 export const DEFAULTS = {
@@ -381,8 +382,6 @@ function checkAlgorithms(value: unknown, issues: string[]): GatewayJwsAlgorithm[
       result.push(alg as GatewayJwsAlgorithm);
     } else if (typeof alg === 'string' && (/^HS/i.test(alg) || alg.toLowerCase() === 'none')) {
       issues.push(`algorithms: "${alg}" is refused: a gateway signs with a private key, and ${alg === 'none' ? 'unsigned tokens' : 'HMAC with a public key'} would let anyone forge tokens (RFC 8725 §2.1, §3.1)`);
-    } else if (alg === 'EdDSA') {
-      issues.push('algorithms: "EdDSA" is not supported yet (passport-jwt verifies with jsonwebtoken, which lacks it); use RS*, PS* or ES*');
     } else {
       issues.push(`algorithms: unknown algorithm ${JSON.stringify(alg)}; choose from ${SUPPORTED_ALGORITHMS.join(', ')}`);
     }

@@ -155,12 +155,12 @@ describe('issuer list, typ, algorithms, realm', () => {
     });
   });
 
-  it('verifies PS256 and ES384 when allowed', async () => {
-    const [ps, es] = await Promise.all([createTestKey('ps', 'PS256'), createTestKey('es384', 'ES384')]);
-    jwks.setKeys([key.jwk, ps.jwk, es.jwk]);
+  it('verifies PS256, ES384 and EdDSA (Ed25519) when allowed', async () => {
+    const [ps, es, ed] = await Promise.all([createTestKey('ps', 'PS256'), createTestKey('es384', 'ES384'), createTestKey('ed', 'EdDSA')]);
+    jwks.setKeys([key.jwk, ps.jwk, es.jwk, ed.jwk]);
     try {
-      await withApp({ algorithms: ['PS256', 'ES384'] }, async app => {
-        for (const signer of [ps, es]) {
+      await withApp({ algorithms: ['PS256', 'ES384', 'EdDSA'] }, async app => {
+        for (const signer of [ps, es, ed]) {
           const token = await mint(signer, '/orders');
           expect((await request(app.getHttpServer()).get('/orders').set('Authorization', `Bearer ${token}`)).status).toBe(200);
         }

@@ -15,7 +15,8 @@ export type GatewayJwsAlgorithm =
   | 'PS512'
   | 'ES256'
   | 'ES384'
-  | 'ES512';
+  | 'ES512'
+  | 'EdDSA';
 
 /**
  * The audience is the public URL of the route being called: `baseUrl` joined with the request path

@@ -70,7 +70,7 @@ export class GatewayJwksService implements OnApplicationBootstrap, OnModuleDestr
     const pinning = this.options.issuerPinning;
     const now = new Date();
     return keys.filter(jwk => {
-      if ((jwk['use'] !== undefined && jwk['use'] !== 'sig') || (jwk['kty'] !== 'RSA' && jwk['kty'] !== 'EC')) return false;
+      if ((jwk['use'] !== undefined && jwk['use'] !== 'sig') || (jwk['kty'] !== 'RSA' && jwk['kty'] !== 'EC' && jwk['kty'] !== 'OKP')) return false;
       if (!pinning) return true;
       try {
         this.certificates.set(jwk, verifyJwkCertificate(jwk, pinning.anchors, now));

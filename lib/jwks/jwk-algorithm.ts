@@ -11,6 +11,7 @@ const KEY_FOR_ALGORITHM: Readonly<Record<string, { readonly kty: string; readonl
   ES256: { kty: 'EC', crv: 'P-256' },
   ES384: { kty: 'EC', crv: 'P-384' },
   ES512: { kty: 'EC', crv: 'P-521' },
+  EdDSA: { kty: 'OKP' },
 };
 
 /**
@@ -22,6 +23,9 @@ export function jwkMismatch(jwk: PublishedJwk, alg: string): string | undefined 
   const needed = KEY_FOR_ALGORITHM[alg];
   if (!needed) return `${alg} is not a supported algorithm`;
   if (jwk['kty'] !== needed.kty) return `${alg} needs a ${needed.kty} key, the key is ${String(jwk['kty'])}`;
+  if (alg === 'EdDSA' && jwk['crv'] !== 'Ed25519' && jwk['crv'] !== 'Ed448') {
+    return `EdDSA needs curve Ed25519 or Ed448, the key is on ${String(jwk['crv'])}`;
+  }
   if (needed.crv !== undefined && jwk['crv'] !== needed.crv) {
     return `${alg} needs curve ${needed.crv}, the key is on ${String(jwk['crv'])}`;
   }

@@ -21,11 +21,11 @@ import { ReplayCache } from '../utils/replay-cache.util.js';
 import { extractToken, type RequestWithHeaders } from '../utils/token-extractor.util.js';
 
 /**
- * The Passport strategy `gateway-jwt`: passport-jwt verifies the signature (jsonwebtoken) with a
- * key from the gateway's JWKS (jwks-rsa's `passportJwtSecret`), checking `alg` against the
- * allow-list and `exp`/`nbf` with the clock tolerance; `validate()` then checks `iss`, requires
- * `exp`, `sub` and `aud`, and refuses an `iat` in the future. The audience is the guard's job,
- * because it depends on the route.
+ * The Passport strategy `gateway-jwt`, on passport-jwt: the key comes from the gateway's JWKS
+ * (jwks-rsa's `passportJwtSecret`, behind the key provider's checks), the signature and `exp`/`nbf`
+ * are verified with one-shot `crypto.verify` (RS*, PS*, ES*, EdDSA), and `validate()` then checks
+ * `iss`, requires `exp`, `sub` and `aud`, and refuses an `iat` in the future. The audience is the
+ * guard's job, because it depends on the route.
  *
  * @publicApi
  */
@@ -40,12 +40,10 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
         const extraction = extractToken(request, options.tokenHeader);
         return extraction.kind === 'found' ? extraction.token : null;
       },
-      // The provider hands out KeyObjects, which jsonwebtoken 9 verifies with directly (no PEM
-      // parsing per request); @types/passport-jwt only lists string | Buffer.
+      // The provider hands out KeyObjects (no PEM parsing per request); @types/passport-jwt only
+      // lists string | Buffer.
       secretOrKeyProvider: createJwksKeyProvider(options, jwks) as unknown as SecretOrKeyProvider,
-      algorithms: [...options.algorithms],
-      ignoreExpiration: false,
-      jsonWebTokenOptions: { clockTolerance: options.clockToleranceSeconds },
+      // No algorithms/jsonWebTokenOptions: `authenticate` below verifies, not jsonwebtoken.
     });
     this.replayCache = options.replayCache ? new ReplayCache(options.replayCache.maxEntries) : undefined;
     // The provider given to passport-jwt above (passport-jwt keeps it as _secretOrKeyProvider):

@@ -9,7 +9,7 @@ import {
 import { decodeSegment } from './token-inspection.util.js';
 
 /** How each algorithm is checked with Node's one-shot `crypto.verify` (RFC 7518 §3). */
-const VERIFY: Readonly<Record<string, { readonly hash: string; readonly kind: 'rsa' | 'pss' | 'ec'; readonly bytes?: number }>> = {
+const VERIFY: Readonly<Record<string, { readonly hash: string | null; readonly kind: 'rsa' | 'pss' | 'ec' | 'ed'; readonly bytes?: number }>> = {
   RS256: { hash: 'sha256', kind: 'rsa' },
   RS384: { hash: 'sha384', kind: 'rsa' },
   RS512: { hash: 'sha512', kind: 'rsa' },
@@ -19,6 +19,8 @@ const VERIFY: Readonly<Record<string, { readonly hash: string; readonly kind: 'r
   ES256: { hash: 'sha256', kind: 'ec', bytes: 64 },
   ES384: { hash: 'sha384', kind: 'ec', bytes: 96 },
   ES512: { hash: 'sha512', kind: 'ec', bytes: 132 },
+  // RFC 8037 §3.1: Ed25519 or Ed448, the curve given by the key; no separate hash.
+  EdDSA: { hash: null, kind: 'ed' },
 };
 
 /**
@@ -51,7 +53,7 @@ export function verifyJws(
   let valid: boolean;
   try {
     valid =
-      rule.kind === 'rsa'
+      rule.kind === 'rsa' || rule.kind === 'ed'
         ? verify(rule.hash, input, key, signature)
         : rule.kind === 'pss'
           ? verify(rule.hash, input, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature)
