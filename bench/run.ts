@@ -36,8 +36,7 @@ async function main(): Promise<void> {
   const keys = algorithms.map(createKey);
   const rs256 = keys[0];
   if (!rs256) throw new Error('no RS256 key');
-  // EdDSA's key is not published: the library would not use an OKP key anyway.
-  const jwks = await startJwksServer(keys.filter(key => key.alg !== 'EdDSA').map(key => key.jwk));
+  const jwks = await startJwksServer(keys.map(key => key.jwk));
   const problems: string[] = [];
 
   let verify: VerifyPart | undefined;
