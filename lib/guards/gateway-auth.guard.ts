@@ -39,8 +39,6 @@ export interface GatewayRequest extends RequestWithHeaders {
   readonly method?: string;
   readonly originalUrl?: string;
   readonly url?: string;
-  /** Fastify: the Node request it wraps. */
-  readonly raw?: { readonly rawHeaders?: readonly string[] };
   user?: unknown;
 }
 
@@ -111,19 +109,16 @@ export class GatewayAuthGuard implements CanActivate {
   }
 
   /**
-   * Runs the strategy through Passport and resolves with the verified identity. A header that is
-   * not a single bearer token is refused first, as `invalid_request`: the strategy reads the
-   * request it is given, and Fastify's has no `rawHeaders`, so Passport alone would take the first
-   * of two `Authorization` headers for the token.
+   * Runs the strategy through Passport and resolves with the verified identity; with
+   * `verifiedTokenCache`, a token verified before is answered from the cache. (A header that is
+   * not a single bearer token reaches `handleRequest` as a missing token, refused there as
+   * `invalid_request`.)
    */
   protected async authenticate(context: ExecutionContext): Promise<GatewayIdentity> {
-    const http = context.switchToHttp();
-    const request = http.getRequest<GatewayRequest>();
-    const extraction = extractToken(headersOf(request), this.gatewayOptions.tokenHeader);
-    if (extraction.kind === 'malformed') {
-      this.reject(this.malformedHeaderError(), context);
-    }
-    if (this.verifiedTokens && extraction.kind === 'found') {
+    if (!this.verifiedTokens) return this.runStrategy(context);
+    const request = context.switchToHttp().getRequest<GatewayRequest>();
+    const extraction = extractToken(request, this.gatewayOptions.tokenHeader);
+    if (extraction.kind === 'found') {
       const digest = VerifiedTokenCache.digest(extraction.token);
       const cached = this.verifiedTokens.get(digest, Date.now());
       if (cached) return cached;
@@ -167,7 +162,7 @@ export class GatewayAuthGuard implements CanActivate {
     let error = toVerificationError(err ?? info);
     if (error.code === 'token_missing') {
       const request = context.switchToHttp().getRequest<GatewayRequest>();
-      if (extractToken(headersOf(request), this.gatewayOptions.tokenHeader).kind === 'malformed') {
+      if (extractToken(request, this.gatewayOptions.tokenHeader).kind === 'malformed') {
         error = this.malformedHeaderError();
       }
     }
@@ -211,7 +206,7 @@ export class GatewayAuthGuard implements CanActivate {
 
   protected logRejection(error: GatewayAuthError, request: GatewayRequest): void {
     const target = (request.originalUrl ?? request.url ?? '').split('?')[0] ?? '';
-    const extraction = extractToken(headersOf(request), this.gatewayOptions.tokenHeader);
+    const extraction = extractToken(request, this.gatewayOptions.tokenHeader);
     const seen = extraction.kind === 'found' ? peekForLog(extraction.token) : {};
     const fields = [
       `code=${error.code}`,
@@ -233,15 +228,6 @@ export class GatewayAuthGuard implements CanActivate {
     if (error.code === 'jwks_unavailable') this.logger.error(line + note);
     else this.logger.warn(line + note);
   }
-}
-
-/**
- * The request's headers with Node's raw header list, wherever the platform keeps it: without it a
- * repeated `Authorization` header goes unseen, since Node keeps only the first in `headers`.
- */
-function headersOf(request: GatewayRequest): RequestWithHeaders {
-  const rawHeaders = request.rawHeaders ?? request.raw?.rawHeaders;
-  return rawHeaders === undefined ? request : { headers: request.headers, rawHeaders };
 }
 
 /** Untrusted values are quoted and escaped (no log injection) and cut short. */

@@ -9,7 +9,7 @@ import {
 } from '../errors/gateway-auth.error.js';
 import type { ResolvedGatewayAuthOptions } from '../gateway-auth.options.js';
 import { dnEquals, parseDn } from '../utils/dn.util.js';
-import { decodeSegment, inspectCompactJws, type JwsHeader } from '../utils/token-inspection.util.js';
+import { inspectCompactJws, type JwsHeader } from '../utils/token-inspection.util.js';
 import type { GatewayJwksService } from './gateway-jwks.service.js';
 import { jwkMismatch } from './jwk-algorithm.js';
 import { KeySetUnavailableError, type PublishedJwk } from './jwks-key-store.js';
@@ -87,7 +87,7 @@ export function createJwksKeyProvider(
     const fitting = (jwk: PublishedJwk): void => {
       const mismatch = jwkMismatch(jwk, alg);
       if (mismatch) throw new KeyMismatchError(`The key cannot verify this token: ${mismatch}`);
-      if (options.issuerPinning) checkPinnedIssuer(rawJwtToken, jwks, jwk, options.issuerPinning.match);
+      if (options.issuerPinning) checkPinnedIssuer(payload['iss'], jwks, jwk, options.issuerPinning.match);
     };
     const checkedKey = (pem: unknown, jwk: PublishedJwk | undefined): KeyObject => {
       // jwks-rsa may still hold a key the gateway has since withdrawn: only published keys count.
@@ -118,9 +118,8 @@ export function createJwksKeyProvider(
 }
 
 /** The token's (still unverified) `iss` must name the key's certificate; the signature check follows. */
-function checkPinnedIssuer(token: string, jwks: GatewayJwksService, jwk: PublishedJwk, match: 'dn' | 'cn'): void {
+function checkPinnedIssuer(iss: unknown, jwks: GatewayJwksService, jwk: PublishedJwk, match: 'dn' | 'cn'): void {
   const certificate = jwks.certificateOf(jwk);
-  const iss = decodeSegment(token.split('.')[1] ?? '')?.['iss'];
   const expected = certificate ? [match === 'cn' ? (certificate.commonName ?? '') : certificate.subjectDn] : [];
   const actual = typeof iss === 'string' ? iss : undefined;
   let matches = false;

@@ -14,6 +14,8 @@ export interface RequestWithHeaders {
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   /** Node's raw header list: `[name, value, name, value, …]`, with repeats that `headers` drops. */
   readonly rawHeaders?: readonly string[];
+  /** Fastify keeps Node's request (and so `rawHeaders`) here. */
+  readonly raw?: { readonly rawHeaders?: readonly string[] };
 }
 
 /** RFC 6750 §2.1 b64token, followed by optional trailing spaces. */
@@ -27,7 +29,7 @@ export function extractToken(request: RequestWithHeaders, headerName: string): T
   const raw = request.headers[headerName];
   if (raw === undefined) return { kind: 'missing' };
   // Node keeps only the first Authorization header; a second one is an ambiguity, not a spare.
-  if (countRaw(request.rawHeaders, headerName) > 1) return { kind: 'malformed' };
+  if (countRaw(request.rawHeaders ?? request.raw?.rawHeaders, headerName) > 1) return { kind: 'malformed' };
   // A token in both the configured header and Authorization: which one would the gateway vouch for?
   if (headerName !== 'authorization' && /^bearer\s/i.test(String(request.headers['authorization'] ?? ''))) {
     return { kind: 'malformed' };
