@@ -519,3 +519,12 @@ describe('dnEquals and canonicalDn', () => {
     expect(allowed.has(canonicalDn(parseDn('CN=Bäckerei Service,O=Acme\\, Ltd,C=GB')))).toBe(false);
   });
 });
+
+describe('value preparation reaches a fixed point', () => {
+  it('folds ẞ, ß and SS to one form, stable when parsed again (seed -2046024569)', () => {
+    const capital = parseDn('CN=\u1E9E');
+    expect(dnEquals(capital, parseDn('CN=ss'))).toBe(true);
+    expect(dnEquals(capital, parseDn('CN=ß'))).toBe(true);
+    expect(canonicalDn(parseDn(canonicalDn(capital)))).toBe(canonicalDn(capital));
+  });
+});

@@ -788,8 +788,22 @@ export function canonicalDn(dn: DistinguishedName): string {
 
 const WHITESPACE = /[\t\n\v\f\r\u0085\p{Zs}\u2028\u2029]/gu;
 
-/** RFC 4518 §2 (Map, Normalize, Insignificant Space Handling), as a string to compare. */
+/**
+ * RFC 4518 §2 (Map, Normalize, Insignificant Space Handling), as a string to compare. Repeated to
+ * a fixed point: one round is not always idempotent (`ẞ` folds to `ß`, which folds to `ss`), and
+ * the canonical form must come out the same when it is parsed and prepared again.
+ */
 function prepareValue(value: string): string {
+  let prepared = prepareOnce(value);
+  for (let round = 0; round < 4; round++) {
+    const again = prepareOnce(prepared);
+    if (again === prepared) break;
+    prepared = again;
+  }
+  return prepared;
+}
+
+function prepareOnce(value: string): string {
   return value
     .replace(WHITESPACE, ' ')
     .normalize('NFKC')
