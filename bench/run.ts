@@ -11,6 +11,7 @@ import { runMemoryPart, type MemoryPart } from './memory.bench.js';
 import { benchConfig } from './support/config.js';
 import { startJwksServer } from './support/jwks-server.js';
 import { createKey, mintToken, type BenchAlgorithm } from './support/keys.js';
+import { pinServerAndLoad } from './support/cpu-pinning.js';
 import { LoadClient } from './support/load-client.js';
 import { describeError, formatMb, formatRate, formatRatio, table, verdict } from './support/util.js';
 import { runVerifyPart, type VerifyPart } from './verify.bench.js';
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
   let verify: VerifyPart | undefined;
   let http: AdapterResult[] | undefined;
   let memory: MemoryPart | undefined;
+  let cpuPinning: string | undefined;
   try {
     if (config.parts.has('verify')) {
       verify = await runVerifyPart(keys, jwks, config.verify, progress);
@@ -49,9 +51,13 @@ async function main(): Promise<void> {
     }
     if (config.parts.has('http')) {
       const load = new LoadClient();
+      const pinning = pinServerAndLoad(load.pid);
+      cpuPinning = pinning.description;
+      progress(`http: ${pinning.description}`);
       try {
         http = await runHttpPart(rs256, jwks, config.http, load, progress);
       } finally {
+        pinning.restore();
         await load.close();
       }
       for (const result of http) if (result.error) problems.push(`http ${result.adapter}: ${result.error}`);
@@ -100,6 +106,7 @@ async function main(): Promise<void> {
     totalMemory: totalmem(),
     loadavgAtEnd: loadavg(),
     quick: config.quick,
+    httpCpuPinning: cpuPinning,
   };
   const output = {
     meta,
@@ -140,7 +147,7 @@ async function main(): Promise<void> {
 
   if (http) {
     const h = config.http;
-    out.push('', `2. HTTP, sample app, autocannon in a child process (${h.connections} connections, ${h.rounds} alternating rounds × ${h.seconds} s per route, after ${h.warmupSeconds} s warm-up each)`);
+    out.push('', `2. HTTP, sample app, autocannon in a child process (${h.connections} connections, ${h.rounds} alternating rounds × ${h.seconds} s per route, after ${h.warmupSeconds} s warm-up each; ${meta.httpCpuPinning ?? "not pinned"})`);
     const rows: string[][] = [['adapter', 'route', 'req/s', 'p99', 'non-2xx', 'guarded/public', 'target']];
     for (const result of http) {
       const target = REFERENCE.guardedOverPublic[result.adapter];

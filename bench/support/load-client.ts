@@ -8,6 +8,11 @@ export class LoadClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (s: LoadSummary) => void; reject: (e: Error) => void }>();
 
+  /** The load generator's process id (for CPU pinning). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   constructor() {
     this.child = fork(fileURLToPath(new URL('../load-runner.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (answer: LoadAnswer) => {

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import passport from 'passport';
 import {
   ALLOW_CALLERS_METADATA,
   GATEWAY_AUTH_RESOLVED_OPTIONS,
@@ -18,17 +17,20 @@ import {
   AudienceMismatchError,
   CallerNotAllowedError,
   GatewayAuthError,
-  InvalidRequestError,
 } from '../errors/gateway-auth.error.js';
 import { toHttpException } from '../errors/to-http-exception.js';
 import { audienceMatches } from '../utils/audience.util.js';
-import { audienceRequirement, type AudienceRequirement } from '../utils/audience-requirement.util.js';
+import { audienceRequirement } from '../utils/audience-requirement.util.js';
 import { GatewayAudience } from '../decorators/gateway-audience.decorator.js';
 import { extractToken, type RequestWithHeaders } from '../utils/token-extractor.util.js';
 import { peekForLog } from '../utils/token-inspection.util.js';
-import { toVerificationError } from '../utils/verification-error.util.js';
 import { VerifiedTokenCache } from '../utils/verified-token-cache.util.js';
-import { GatewayJwtStrategy } from '../strategies/gateway-jwt.strategy.js';
+import {
+  GatewayJwtStrategy,
+  malformedHeader,
+  tokenMissing,
+  type VerificationCallback,
+} from '../strategies/gateway-jwt.strategy.js';
 
 /**
  * The parts of an Express or Fastify request the guard reads. Both have `headers`, `method`, `url`
@@ -47,9 +49,10 @@ export interface GatewayRequest extends RequestWithHeaders {
  * `@Public()` it runs the `gateway-jwt` strategy, then checks that the token's `aud` names the
  * route being called. Every refusal is logged once and answered per RFC 6750 with a stable code.
  *
- * It hands Passport its own module's strategy instance rather than the name `gateway-jwt`:
- * Passport's registry is process-wide, so two applications in one process would otherwise verify
- * with whichever strategy registered last, and accept each other's tokens.
+ * It calls its own module's strategy instance (`verifyToken`) rather than Passport's middleware
+ * with the name `gateway-jwt`: Passport's registry is process-wide, so two applications in one
+ * process would otherwise verify with whichever strategy registered last, and accept each other's
+ * tokens. (The strategy stays registered with Passport, for `AuthGuard('gateway-jwt')`.)
  *
  * Subclass it to change a step: the helper methods are `protected`.
  *
@@ -77,23 +80,54 @@ export class GatewayAuthGuard implements CanActivate {
   /** Tokens already verified (`verifiedTokenCache`), by digest; off by default. */
   protected readonly verifiedTokens: VerifiedTokenCache<GatewayIdentity> | undefined;
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.isPublic(context)) return true;
+  /**
+   * Answers `true` synchronously when the signing key is already known (every request but the
+   * first per key), so the hot path allocates no Promise; a Promise while a key is being fetched.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const route = this.routeOf(context);
+    if (route.isPublic) return true;
     if (context.getType() !== 'http') {
       throw new Error(
         `GatewayAuthGuard protects HTTP routes only; mark ${context.getClass().name}.${context.getHandler().name} @Public() to run it over ${context.getType()}`,
       );
     }
     const request = context.switchToHttp().getRequest<GatewayRequest>();
-    const identity = await this.authenticate(context);
+    const identity = this.authenticate(request, context);
+    return identity instanceof Promise
+      ? identity.then(verified => this.authorize(verified, request, route, context))
+      : this.authorize(identity, request, route, context);
+  }
+
+  /** What the guard needs of a route's metadata, read once per handler (metadata is static). */
+  protected routeOf(context: ExecutionContext): GuardedRoute {
+    const controller = context.getClass();
+    const handler = context.getHandler();
+    let routes = this.routes.get(controller);
+    let route = routes?.get(handler);
+    if (route === undefined) {
+      route = Object.freeze({
+        isPublic: this.isPublic(context),
+        audience: this.reflector.getAllAndOverride(GatewayAudience, [handler, controller]),
+        callers: this.allowedCallers(context),
+      });
+      if (!routes) this.routes.set(controller, (routes = new WeakMap()));
+      routes.set(handler, route);
+    }
+    return route;
+  }
+
+  private readonly routes = new WeakMap<object, WeakMap<object, GuardedRoute>>();
+
+  /** The token's audience must name this route; the caller must be one the route allows. */
+  protected authorize(identity: GatewayIdentity, request: GatewayRequest, route: GuardedRoute, context: ExecutionContext): true {
     request.user = identity;
-    const required = this.requiredAudience(context, request);
+    const required = audienceRequirement(this.gatewayOptions.audience, request, route.audience);
     if (!audienceMatches(identity.claims.aud, required.values, required.matching)) {
       const actual = typeof identity.claims.aud === 'string' ? [identity.claims.aud] : identity.claims.aud;
       this.reject(new AudienceMismatchError(required.values, actual), context);
     }
-    const callers = this.allowedCallers(context);
-    if (callers && !callerAllowed(callers, identity.caller)) {
+    if (route.callers && !callerAllowed(route.callers, identity.caller)) {
       this.reject(new CallerNotAllowedError(identity.subject), context);
     }
     return true;
@@ -109,69 +143,68 @@ export class GatewayAuthGuard implements CanActivate {
   }
 
   /**
-   * Runs the strategy through Passport and resolves with the verified identity; with
-   * `verifiedTokenCache`, a token verified before is answered from the cache. (A header that is
-   * not a single bearer token reaches `handleRequest` as a missing token, refused there as
-   * `invalid_request`.)
+   * The verified identity of the request's token: from the strategy, or with `verifiedTokenCache`
+   * from the cache when this token was verified before. A header that is not a single bearer token
+   * is refused as `invalid_request`; no header at all with a bare RFC 6750 challenge.
    */
-  protected async authenticate(context: ExecutionContext): Promise<GatewayIdentity> {
-    if (!this.verifiedTokens) return this.runStrategy(context);
-    const request = context.switchToHttp().getRequest<GatewayRequest>();
+  protected authenticate(request: GatewayRequest, context: ExecutionContext): GatewayIdentity | Promise<GatewayIdentity> {
     const extraction = extractToken(request, this.gatewayOptions.tokenHeader);
-    if (extraction.kind === 'found') {
-      const digest = VerifiedTokenCache.digest(extraction.token);
-      const cached = this.verifiedTokens.get(digest, Date.now());
-      if (cached) return cached;
-      const identity = await this.runStrategy(context);
-      this.verifiedTokens.set(digest, identity, identity.claims.exp * 1000, Date.now());
-      return identity;
+    if (extraction.kind !== 'found') {
+      this.reject(extraction.kind === 'missing' ? tokenMissing() : malformedHeader(this.gatewayOptions.tokenHeader), context);
     }
-    return this.runStrategy(context);
-  }
-
-  /** Passport with this module's strategy: the full verification. */
-  protected runStrategy(context: ExecutionContext): Promise<GatewayIdentity> {
-    const http = context.switchToHttp();
-    const request = http.getRequest<GatewayRequest>();
-    // A fresh object per request: Passport binds success/fail to the object it is given, and the
-    // key lookup is asynchronous, so a shared instance would mix up concurrent requests.
-    const strategy = Object.create(this.strategy) as GatewayJwtStrategy;
-    return new Promise((resolve, reject) => {
-      const middleware = passport.authenticate(
-        strategy,
-        { session: false },
-        (err: unknown, user: unknown, info: unknown) => {
-          try {
-            resolve(this.handleRequest(err, user, info, context));
-          } catch (error) {
-            reject(error);
-          }
-        },
-      ) as (request: unknown, response: unknown, next: (error?: unknown) => void) => void;
-      middleware(request, http.getResponse(), error => reject(error));
-    });
+    const token = extraction.token;
+    if (!this.verifiedTokens) return this.verify(token, request, context);
+    const digest = VerifiedTokenCache.digest(token);
+    const cached = this.verifiedTokens.get(digest, Date.now());
+    if (cached) return cached;
+    const remember = (identity: GatewayIdentity): GatewayIdentity => {
+      this.verifiedTokens?.set(digest, identity, identity.claims.exp * 1000, Date.now());
+      return identity;
+    };
+    const identity = this.verify(token, request, context);
+    return identity instanceof Promise ? identity.then(remember) : remember(identity);
   }
 
   /**
-   * Passport's verdict, translated into our errors: the single place where verification failures
-   * (reported by passport-jwt in `info`, or thrown by `validate()` in `err`) become refusals.
+   * This module's strategy, called directly rather than through `passport.authenticate()`: the
+   * same verification, without Passport's per-request middleware, and never the process-wide
+   * strategy registered under the name `gateway-jwt` (see the class comment).
    */
-  protected handleRequest(err: unknown, user: unknown, info: unknown, context: ExecutionContext): GatewayIdentity {
-    if (!err && user) return user as GatewayIdentity;
-    if (err && !(err instanceof GatewayAuthError)) throw err; // a bug, not a bad token
-    let error = toVerificationError(err ?? info);
-    if (error.code === 'token_missing') {
-      const request = context.switchToHttp().getRequest<GatewayRequest>();
-      if (extractToken(request, this.gatewayOptions.tokenHeader).kind === 'malformed') {
-        error = this.malformedHeaderError();
-      }
-    }
-    return this.reject(error, context);
+  protected verify(token: string, request: GatewayRequest, context: ExecutionContext): GatewayIdentity | Promise<GatewayIdentity> {
+    let settled = false;
+    let failure: unknown;
+    let verified: GatewayIdentity | undefined;
+    let settle: VerificationCallback | undefined;
+    this.strategy.verifyToken(
+      token,
+      (error, identity) => {
+        if (settle) {
+          settle(error, identity);
+          return;
+        }
+        settled = true;
+        failure = error;
+        verified = identity;
+      },
+      request,
+    );
+    if (settled) return this.verdict(failure, verified, context);
+    return new Promise((resolve, reject) => {
+      settle = (error, identity) => {
+        try {
+          resolve(this.verdict(error, identity, context));
+        } catch (refusal) {
+          reject(refusal);
+        }
+      };
+    });
   }
 
-  /** The refusal of a token header that is repeated, empty or not one bearer token (RFC 6750 §3.1). */
-  private malformedHeaderError(): InvalidRequestError {
-    return new InvalidRequestError(`The ${this.gatewayOptions.tokenHeader} header must hold a single bearer token`);
+  /** The strategy's outcome: the identity, or the refusal (a non-`GatewayAuthError` is a bug, rethrown). */
+  protected verdict(error: unknown, identity: GatewayIdentity | undefined, context: ExecutionContext): GatewayIdentity {
+    if (!error && identity) return identity;
+    if (!(error instanceof GatewayAuthError)) throw error ?? new Error('The gateway-jwt strategy gave neither an identity nor an error');
+    return this.reject(error, context);
   }
 
   /** True for handlers or controllers marked `@Public()`. */
@@ -182,12 +215,6 @@ export class GatewayAuthGuard implements CanActivate {
         context.getClass(),
       ]) === true
     );
-  }
-
-  /** The normalised audience values of which the token must carry one, and how to compare them. */
-  protected requiredAudience(context: ExecutionContext, request: GatewayRequest): AudienceRequirement {
-    const override = this.reflector.getAllAndOverride(GatewayAudience, [context.getHandler(), context.getClass()]);
-    return audienceRequirement(this.gatewayOptions.audience, request, override);
   }
 
   /** Logs the refusal once, sets the RFC 6750 headers and throws the HTTP exception. */
@@ -234,6 +261,15 @@ export class GatewayAuthGuard implements CanActivate {
 function clip(value: unknown): string {
   const text = JSON.stringify(typeof value === 'string' ? value : String(value)) ?? '';
   return text.length > 202 ? `${text.slice(0, 200)}…"` : text;
+}
+
+/** A route's guard settings, from its metadata. */
+export interface GuardedRoute {
+  readonly isPublic: boolean;
+  /** `@GatewayAudience()` values, replacing the module's audience for this route. */
+  readonly audience: string | readonly string[] | undefined;
+  /** `@AllowCallers()` (else the module's `allowedCallers`); undefined lets any caller in. */
+  readonly callers: CompiledCallerRules | undefined;
 }
 
 /** A fixed-window budget of log lines. */

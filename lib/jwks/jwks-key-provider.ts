@@ -9,17 +9,19 @@ import {
 } from '../errors/gateway-auth.error.js';
 import type { ResolvedGatewayAuthOptions } from '../gateway-auth.options.js';
 import { dnEquals, parseDn } from '../utils/dn.util.js';
-import { inspectCompactJws, type JwsHeader } from '../utils/token-inspection.util.js';
+import { createJwsInspector, type InspectedJws, type JwsHeader } from '../utils/token-inspection.util.js';
 import type { GatewayJwksService } from './gateway-jwks.service.js';
 import { jwkMismatch } from './jwk-algorithm.js';
 import { KeySetUnavailableError, type PublishedJwk } from './jwks-key-store.js';
 
-/** passport-jwt's `secretOrKeyProvider` contract. */
-export type SecretOrKeyProvider = (
-  request: unknown,
-  rawJwtToken: string,
-  done: (error: unknown, key?: KeyObject, header?: JwsHeader, payload?: Record<string, unknown>) => void,
-) => void;
+/** What the key provider answers: the key, with the token's header and (unverified) payload. */
+export type KeyCallback = (error: unknown, key?: KeyObject, header?: JwsHeader, payload?: Record<string, unknown>) => void;
+
+/**
+ * passport-jwt's `secretOrKeyProvider` contract. `done` is called synchronously when the key is
+ * already known (every request but the first per key), asynchronously otherwise.
+ */
+export type SecretOrKeyProvider = (request: unknown, rawJwtToken: string, done: KeyCallback) => void;
 
 /** Parsed keys kept per PEM, so that no request parses a PEM again (jwks-rsa hands out PEM strings). */
 const KEY_OBJECT_CACHE_LIMIT = 64;
@@ -52,73 +54,84 @@ export function createJwksKeyProvider(
     // generic error; keep the real reason.
     handleSigningKeyError: (error, callback) => callback(error),
   });
-  const rules = { maxTokenLength: options.maxTokenLength, algorithms: options.algorithms, typ: options.typ };
+  const inspect = createJwsInspector({ maxTokenLength: options.maxTokenLength, algorithms: options.algorithms, typ: options.typ });
   const keyObjects = new Map<string, KeyObject>();
   // The KeyObject jwks-rsa's key became, per published JWK: a new key set brings new JWK objects,
   // so this is invalidated with the key set, and a hit skips jwks-rsa's lookup altogether.
   const resolved = new WeakMap<PublishedJwk, KeyObject>();
+  /** Why `jwk` may not verify this token (RFC 8725 §3.1, issuer pinning), or undefined when it may. */
+  const unfit = (jwk: PublishedJwk, alg: string, payload: Record<string, unknown>): GatewayAuthError | undefined => {
+    const mismatch = jwkMismatch(jwk, alg);
+    if (mismatch) return new KeyMismatchError(`The key cannot verify this token: ${mismatch}`);
+    return options.issuerPinning ? pinnedIssuerMismatch(payload['iss'], jwks, jwk, options.issuerPinning.match) : undefined;
+  };
+
+  /** Through jwks-rsa: the first use of a key, or after the key set changed. */
+  const lookUp = (request: unknown, token: string, header: JwsHeader, payload: Record<string, unknown>, done: KeyCallback): void =>
+    secret(request, token, (error, pem) => {
+      const kid = header.kid;
+      if (error) {
+        done(toKeyError(error, kid));
+        return;
+      }
+      // jwks-rsa may still hold a key the gateway has since withdrawn: only published keys count.
+      const jwk = store.find(kid);
+      if (pem === undefined || pem === null || !jwk) {
+        done(new UnknownKeyError(kid));
+        return;
+      }
+      const failure = unfit(jwk, header.alg, payload);
+      if (failure) {
+        done(failure);
+        return;
+      }
+      let key: KeyObject;
+      try {
+        key = keyObjectFor(String(pem), keyObjects);
+      } catch (error) {
+        done(toKeyError(error, kid));
+        return;
+      }
+      resolved.set(jwk, key);
+      done(null, key, header, payload);
+    });
 
   return (request, rawJwtToken, done) => {
-    let header: JwsHeader;
-    let payload: Record<string, unknown>;
+    let inspected: InspectedJws;
     try {
-      ({ header, payload } = inspectCompactJws(rawJwtToken, rules));
+      inspected = inspect(rawJwtToken);
     } catch (error) {
       done(error);
       return;
     }
-    const { kid, alg } = header;
-    if (store.isKnownToBeUnknown(kid)) {
-      done(new UnknownKeyError(kid));
-      return;
-    }
-    const lookUp = (): void =>
-      secret(request, rawJwtToken, (error, pem) => {
-        if (error) {
-          done(toKeyError(error, kid));
-          return;
-        }
-        try {
-          done(null, checkedKey(pem, store.find(kid)), header, payload);
-        } catch (failure) {
-          done(toKeyError(failure, kid));
-        }
-      });
-    const fitting = (jwk: PublishedJwk): void => {
-      const mismatch = jwkMismatch(jwk, alg);
-      if (mismatch) throw new KeyMismatchError(`The key cannot verify this token: ${mismatch}`);
-      if (options.issuerPinning) checkPinnedIssuer(payload['iss'], jwks, jwk, options.issuerPinning.match);
-    };
-    const checkedKey = (pem: unknown, jwk: PublishedJwk | undefined): KeyObject => {
-      // jwks-rsa may still hold a key the gateway has since withdrawn: only published keys count.
-      if (pem === undefined || pem === null || !jwk) throw new UnknownKeyError(kid);
-      fitting(jwk);
-      const key = keyObjectFor(String(pem), keyObjects);
-      resolved.set(jwk, key);
-      return key;
-    };
+    const { header, payload } = inspected;
+    const kid = header.kid;
     if (store.isFresh()) {
       const jwk = store.find(kid);
       const key = jwk && resolved.get(jwk);
-      if (jwk && key) {
-        try {
-          fitting(jwk);
-        } catch (failure) {
-          done(toKeyError(failure, kid));
-          return;
-        }
-        done(null, key, header, payload);
+      if (key) {
+        // The hot path: a known key, answered synchronously.
+        const failure = unfit(jwk, header.alg, payload);
+        if (failure) done(failure);
+        else done(null, key, header, payload);
         return;
       }
-      lookUp();
+      if (!jwk && store.isKnownToBeUnknown(kid)) {
+        done(new UnknownKeyError(kid));
+        return;
+      }
+      lookUp(request, rawJwtToken, header, payload, done);
     } else {
-      store.ensureUsable().then(lookUp, (error: unknown) => done(toKeyError(error, kid)));
+      store.ensureUsable().then(
+        () => lookUp(request, rawJwtToken, header, payload, done),
+        (error: unknown) => done(toKeyError(error, kid)),
+      );
     }
   };
 }
 
 /** The token's (still unverified) `iss` must name the key's certificate; the signature check follows. */
-function checkPinnedIssuer(iss: unknown, jwks: GatewayJwksService, jwk: PublishedJwk, match: 'dn' | 'cn'): void {
+function pinnedIssuerMismatch(iss: unknown, jwks: GatewayJwksService, jwk: PublishedJwk, match: 'dn' | 'cn'): IssuerMismatchError | undefined {
   const certificate = jwks.certificateOf(jwk);
   const expected = certificate ? [match === 'cn' ? (certificate.commonName ?? '') : certificate.subjectDn] : [];
   const actual = typeof iss === 'string' ? iss : undefined;
@@ -134,7 +147,7 @@ function checkPinnedIssuer(iss: unknown, jwks: GatewayJwksService, jwk: Publishe
       }
     }
   }
-  if (!matches) throw new IssuerMismatchError(expected, actual);
+  return matches ? undefined : new IssuerMismatchError(expected, actual);
 }
 
 function keyObjectFor(pem: string, cache: Map<string, KeyObject>): KeyObject {

@@ -7,6 +7,9 @@ import type { GatewayIdentity, GatewayTokenClaims } from '../interfaces/gateway-
 import {
   GatewayAuthError,
   ClaimsInvalidError,
+  InvalidRequestError,
+  TokenMissingError,
+  UnknownKeyError,
   IssuerMismatchError,
   SubjectInvalidError,
   TokenExpiredError,
@@ -54,32 +57,46 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
   private readonly keyProvider: KeyProvider;
 
   /**
-   * Verifies the request's token. passport-jwt's own verification (jsonwebtoken) would decode the
-   * token again and verify through a stream; this path decodes once, verifies with one-shot
-   * `crypto.verify`, and reports through Passport's `success`/`fail`/`error` as passport-jwt does.
-   * Keys still come from jwks-rsa's `passportJwtSecret` (through the key provider).
+   * Passport's entry point (for `AuthGuard('gateway-jwt')` and any other Passport user): verifies
+   * the request's token and reports through `success`/`fail`/`error`, as passport-jwt does.
+   * passport-jwt's own verification (jsonwebtoken) would decode the token again and verify through
+   * a stream; this path decodes once and verifies with one-shot `crypto.verify`. Keys still come
+   * from jwks-rsa's `passportJwtSecret` (through the key provider).
    */
   override authenticate(request: RequestWithHeaders): void {
     const extraction = extractToken(request, this.options.tokenHeader);
     if (extraction.kind !== 'found') {
-      this.fail(new Error('No auth token'), 401);
+      this.fail(extraction.kind === 'missing' ? tokenMissing() : malformedHeader(this.options.tokenHeader), 401);
       return;
     }
-    const token = extraction.token;
+    this.verifyToken(extraction.token, (error, identity) => {
+      if (identity) this.success(identity);
+      else if (error instanceof GatewayAuthError) this.fail(error, 401);
+      else this.error(error instanceof Error ? error : new Error(String(error)));
+    }, request);
+  }
+
+  /**
+   * The whole verification of one token: checks before any key lookup, the key from the JWKS, the
+   * signature and time claims, then `validate()`. `done` gets a `GatewayAuthError` for a refused
+   * token (any other error is a bug), or the identity. It is called synchronously when the signing
+   * key is already known, which is every request but the first per key: the guard then answers
+   * without a Promise.
+   */
+  verifyToken(token: string, done: VerificationCallback, request?: unknown): void {
     this.keyProvider(request, token, (error, key, header, payload) => {
       if (error || !key || !header) {
-        this.fail(error ?? new Error('No key'), 401);
+        done(error ?? new UnknownKeyError(header?.kid));
         return;
       }
       let identity: GatewayIdentity;
       try {
         identity = this.validate(verifyJws(token, header.alg, key, this.options.clockToleranceSeconds, Date.now(), payload));
       } catch (failure) {
-        if (failure instanceof GatewayAuthError) this.fail(failure, 401);
-        else this.error(failure as Error);
+        done(failure);
         return;
       }
-      this.success(identity);
+      done(null, identity);
     });
   }
 
@@ -168,6 +185,19 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
 const CALLER_CACHE_LIMIT = 1_000;
 
 type KeyProvider = ReturnType<typeof createJwksKeyProvider>;
+
+/** The outcome of `verifyToken`: an error (a `GatewayAuthError` for a refused token), or the identity. */
+export type VerificationCallback = (error: unknown, identity?: GatewayIdentity) => void;
+
+/** RFC 6750 §3.1: no token, no error code. */
+export function tokenMissing(): TokenMissingError {
+  return new TokenMissingError('No bearer token was sent');
+}
+
+/** The refusal of a token header that is repeated, empty or not one bearer token (RFC 6750 §3.1). */
+export function malformedHeader(tokenHeader: string): InvalidRequestError {
+  return new InvalidRequestError(`The ${tokenHeader} header must hold a single bearer token`);
+}
 
 function isAudience(aud: unknown): aud is string | string[] {
   return (

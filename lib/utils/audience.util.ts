@@ -11,6 +11,7 @@ const DEFAULT_PORTS: Readonly<Record<string, string>> = { http: '80', https: '44
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
 /** pchar minus pct-encoded, plus '/' (RFC 3986 §3.3) and '?' (§3.4, for queries). */
 const PATH_SAFE = /[A-Za-z0-9\-._~!$&'()*+,;=:@/?]/;
+const ALREADY_NORMAL = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*$/;
 
 export interface ParsedHttpUri {
   /** `scheme://authority`, normalised. */
@@ -36,6 +37,8 @@ export const EXACT_MATCH: AudienceMatching = { mode: 'exact', includeQuery: fals
  * that may not stand there (space, non-ASCII, a lone `%`) are percent-encoded as UTF-8.
  */
 export function normalizePercentEncoding(path: string): string {
+  // Most paths hold nothing to rewrite: no percent sign, nothing to encode.
+  if (ALREADY_NORMAL.test(path)) return path;
   let out = '';
   for (let i = 0; i < path.length; i++) {
     const ch = path[i] as string;
@@ -78,6 +81,8 @@ export function removeDotSegments(path: string): string {
 
 /** True when a normalised path holds a `.` or `..` segment (also once written as `%2E`). */
 export function hasDotSegment(normalizedPath: string): boolean {
+  // Every segment but a leading relative one follows a '/': no "/." means no segment starts with '.'.
+  if (!normalizedPath.includes('/.') && !normalizedPath.startsWith('.')) return false;
   return normalizedPath.split('/').some(segment => segment === '.' || segment === '..');
 }
 

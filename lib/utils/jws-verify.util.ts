@@ -25,8 +25,9 @@ const VERIFY: Readonly<Record<string, { readonly hash: string | null; readonly k
 
 /**
  * Verifies a compact JWS already inspected (shape, `alg` allowed, key fitting the `alg`) and the
- * time claims, and returns its payload (`decodedPayload` when the inspection already decoded it). One decode of the payload and one `crypto.verify`: no
- * second parser in between (RFC 7515 §5.2, RFC 7519 §7.2).
+ * time claims, and returns its payload (`decodedPayload` when the inspection already decoded it).
+ * One decode of the payload and one `crypto.verify`: no second parser in between (RFC 7515 §5.2,
+ * RFC 7519 §7.2).
  *
  * @throws {SignatureInvalidError} the signature does not verify (or cannot be read)
  * @throws {TokenExpiredError} `exp` past, beyond the tolerance
@@ -41,6 +42,21 @@ export function verifyJws(
   nowMs = Date.now(),
   decodedPayload?: Record<string, unknown>,
 ): Record<string, unknown> {
+  const lastDot = verifyJwsSignature(token, alg, key);
+  const payload = decodedPayload ?? decodeSegment(token.slice(token.indexOf('.') + 1, lastDot));
+  if (!payload) throw new TokenMalformedError('The token payload is not a base64url JSON object');
+  checkTimeClaims(payload, clockToleranceSeconds, nowMs);
+  return payload;
+}
+
+/**
+ * The signature alone: `crypto.verify` of the signing input with `key` under `alg`. Returns the
+ * index of the last dot (where the signature starts).
+ *
+ * @throws {TokenMalformedError} not a compact JWS, or an `alg` this verifier does not know
+ * @throws {SignatureInvalidError} the signature does not verify (or cannot be read)
+ */
+export function verifyJwsSignature(token: string, alg: string, key: KeyObject): number {
   const rule = VERIFY[alg];
   const lastDot = token.lastIndexOf('.');
   const firstDot = token.indexOf('.');
@@ -62,9 +78,17 @@ export function verifyJws(
     throw new SignatureInvalidError('The token signature could not be verified', { cause });
   }
   if (!valid) throw new SignatureInvalidError('The token signature does not verify with the gateway key');
+  return lastDot;
+}
 
-  const payload = decodedPayload ?? decodeSegment(token.slice(firstDot + 1, lastDot));
-  if (!payload) throw new TokenMalformedError('The token payload is not a base64url JSON object');
+/**
+ * `nbf` and `exp` (when present) against the clock, with the tolerance (RFC 7519 §4.1.4–4.1.5).
+ *
+ * @throws {TokenExpiredError} `exp` past, beyond the tolerance
+ * @throws {TokenNotYetValidError} `nbf` in the future, beyond the tolerance
+ * @throws {ClaimsInvalidError} `exp` or `nbf` not a number
+ */
+export function checkTimeClaims(payload: Record<string, unknown>, clockToleranceSeconds: number, nowMs = Date.now()): void {
   const now = Math.floor(nowMs / 1000);
   const { nbf, exp } = payload;
   if (nbf !== undefined) {
@@ -75,5 +99,4 @@ export function verifyJws(
     if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new ClaimsInvalidError('exp', 'invalid');
     if (now >= exp + clockToleranceSeconds) throw new TokenExpiredError(new Date(exp * 1000));
   }
-  return payload;
 }

@@ -1,4 +1,4 @@
-import { inspectToken, normalizeTyp, peekForLog } from './token-inspection.util.js';
+import { createJwsInspector, inspectCompactJws, inspectToken, normalizeTyp, peekForLog } from './token-inspection.util.js';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const rules = { maxTokenLength: 1000, algorithms: ['RS256', 'ES256'], typ: undefined };
@@ -50,5 +50,38 @@ describe('peekForLog', () => {
   it('reads kid, iss and sub without verifying, and nothing from garbage', () => {
     expect(peekForLog(token({ alg: 'RS256', kid: 'k' }, { iss: 'i', sub: 's', secret: 'x' }))).toEqual({ kid: 'k', iss: 'i', sub: 's' });
     expect(peekForLog('garbage')).toEqual({ kid: undefined, iss: undefined, sub: undefined });
+  });
+});
+
+describe('createJwsInspector (headers that passed are remembered)', () => {
+  it('still decodes and checks the payload and signature of every token with a remembered header', () => {
+    const inspect = createJwsInspector(rules);
+    const header = { alg: 'RS256', kid: 'k' };
+    expect(inspect(token(header, { n: 1 })).payload).toEqual({ n: 1 });
+    expect(inspect(token(header, { n: 2 })).payload).toEqual({ n: 2 });
+    const [headerPart] = token(header).split('.');
+    expect(() => inspect(`${headerPart}.bm90IGpzb24.c2ln`)).toThrow(expect.objectContaining({ code: 'token_malformed' }));
+    expect(() => inspect(token(header, {}, 'c2ln=='))).toThrow(expect.objectContaining({ code: 'token_malformed' }));
+    expect(() => inspect('x'.repeat(1001))).toThrow(expect.objectContaining({ code: 'token_too_large' }));
+  });
+
+  it('never remembers a header that failed: it fails every time', () => {
+    const inspect = createJwsInspector(rules);
+    for (let i = 0; i < 3; i++) {
+      expect(() => inspect(token({ alg: 'HS256', kid: 'k' }))).toThrow(expect.objectContaining({ code: 'algorithm_not_allowed' }));
+      expect(() => inspect(token({ alg: 'RS256', crit: ['exp'] }))).toThrow(expect.objectContaining({ code: 'header_unsupported' }));
+    }
+  });
+
+  it('answers as inspectCompactJws does, for more distinct headers than it keeps, and hands out frozen headers', () => {
+    const inspect = createJwsInspector(rules);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 100; i++) {
+        const value = token({ alg: i % 2 ? 'RS256' : 'ES256', kid: `k${i}` }, { i });
+        const inspected = inspect(value);
+        expect(inspected).toEqual(inspectCompactJws(value, rules));
+        expect(Object.isFrozen(inspected.header)).toBe(true);
+      }
+    }
   });
 });

@@ -57,8 +57,31 @@ export function inspectToken(token: string, rules: InspectionRules): JwsHeader {
   return inspectCompactJws(token, rules).header;
 }
 
+/** A compact JWS after the checks of `inspectToken`: its header, and its payload decoded (not verified). */
+export interface InspectedJws {
+  readonly header: JwsHeader;
+  readonly payload: Record<string, unknown>;
+}
+
 /** `inspectToken`, also returning the decoded (not yet verified) payload, so it is decoded once. */
-export function inspectCompactJws(token: string, rules: InspectionRules): { header: JwsHeader; payload: Record<string, unknown> } {
+export function inspectCompactJws(token: string, rules: InspectionRules): InspectedJws {
+  return inspectWith(token, rules, undefined);
+}
+
+/**
+ * `inspectCompactJws` for one set of rules, remembering the headers that passed: a gateway sends
+ * the same header (`alg`, `kid`, `typ`) on every token, so it is decoded and checked once per key
+ * rather than once per request. Bounded; only headers that passed every check are kept.
+ */
+export function createJwsInspector(rules: InspectionRules): (token: string) => InspectedJws {
+  const passed = new Map<string, JwsHeader>();
+  return token => inspectWith(token, rules, passed);
+}
+
+const HEADER_CACHE_LIMIT = 32;
+const CACHEABLE_HEADER_LENGTH = 512;
+
+function inspectWith(token: string, rules: InspectionRules, passed: Map<string, JwsHeader> | undefined): InspectedJws {
   if (token.length > rules.maxTokenLength) {
     throw new TokenTooLargeError(token.length, rules.maxTokenLength);
   }
@@ -67,18 +90,31 @@ export function inspectCompactJws(token: string, rules: InspectionRules): { head
     throw new TokenMalformedError('The token is not a compact JWS (three dot-separated parts)');
   }
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
-  const header = decodeSegment(headerPart);
-  if (!header) throw new TokenMalformedError('The token header is not a base64url JSON object');
+  let header = passed?.get(headerPart);
+  if (header === undefined) {
+    header = checkedHeader(headerPart, rules);
+    if (passed && headerPart.length <= CACHEABLE_HEADER_LENGTH) {
+      if (passed.size >= HEADER_CACHE_LIMIT) passed.clear();
+      passed.set(headerPart, header);
+    }
+  }
   const payload = decodeSegment(payloadPart);
   if (!payload) {
     throw new TokenMalformedError('The token payload is not a base64url JSON object');
   }
+  if (!BASE64URL.test(signaturePart)) {
+    throw new TokenMalformedError('The token signature is missing or not base64url');
+  }
+  return { header, payload };
+}
+
+/** The header segment decoded and checked: `alg` allowed, `kid`/`typ` strings, no `crit`, `b64`, `typ`. */
+function checkedHeader(headerPart: string, rules: InspectionRules): JwsHeader {
+  const header = decodeSegment(headerPart);
+  if (!header) throw new TokenMalformedError('The token header is not a base64url JSON object');
   const { alg, kid, typ } = header;
   if (typeof alg !== 'string' || !rules.algorithms.includes(alg)) {
     throw new AlgorithmNotAllowedError(typeof alg === 'string' ? alg : undefined);
-  }
-  if (!BASE64URL.test(signaturePart)) {
-    throw new TokenMalformedError('The token signature is missing or not base64url');
   }
   if (kid !== undefined && typeof kid !== 'string') {
     throw new TokenMalformedError('The token kid header is not a string');
@@ -93,7 +129,8 @@ export function inspectCompactJws(token: string, rules: InspectionRules): { head
   if (rules.typ && (typ === undefined || !rules.typ.includes(normalizeTyp(typ)))) {
     throw new TypMismatchError(typ);
   }
-  return { header: header as JwsHeader, payload };
+  // Frozen: one header object may now serve many requests.
+  return Object.freeze(header) as JwsHeader;
 }
 
 /** Unverified `kid`, `iss` and `sub`, for logging a rejection only; never trusted. */

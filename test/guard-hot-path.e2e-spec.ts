@@ -1,0 +1,99 @@
+import { Controller, Get, Req, UseGuards, type INestApplication } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { AuthGuard } from '@nestjs/passport';
+import request from 'supertest';
+import { GatewayAuthGuard, GatewayAuthHttpException, Public, type GatewayIdentity } from '../lib/index.js';
+import { createTestApp, OrdersController } from './fixtures/app.js';
+import { startJwksServer, type JwksServer } from './fixtures/jwks-server.js';
+import { BASE_URL, CALLER_DN, createTestKey, ISSUER, mint, type TestKey } from './fixtures/tokens.js';
+
+/** A route guarded by Passport itself (`AuthGuard('gateway-jwt')`), not by GatewayAuthGuard. */
+@Public()
+@Controller('passport')
+class PassportGuardedController {
+  @UseGuards(AuthGuard('gateway-jwt'))
+  @Get('me')
+  me(@Req() req: { user: GatewayIdentity }) {
+    return { subject: req.user.subject, cn: req.user.caller.get('CN') };
+  }
+}
+
+describe('the guard and the strategy on the hot path', () => {
+  let jwks: JwksServer;
+  let key: TestKey;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    key = await createTestKey('hot-1', 'RS256');
+    jwks = await startJwksServer([key.jwk]);
+    ({ app } = await createTestApp(
+      { jwksUri: jwks.url, issuer: ISSUER, audience: { baseUrl: BASE_URL } },
+      { controllers: [OrdersController, PassportGuardedController] },
+    ));
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await jwks.close();
+  });
+
+  /** Calls the guard as Nest does for `GET /orders` with `token`. */
+  const callGuard = (token: string) => {
+    const req: Record<string, unknown> = { method: 'GET', url: '/orders', originalUrl: '/orders', headers: { authorization: `Bearer ${token}` } };
+    const context = new ExecutionContextHost([req, { set: () => undefined, setHeader: () => undefined, header: () => undefined }, () => undefined], OrdersController, OrdersController.prototype.list);
+    return { req, verdict: () => app.get(GatewayAuthGuard).canActivate(context) };
+  };
+
+  it('answers synchronously, without a Promise, once the signing key is known; a Promise while it is fetched', async () => {
+    const fetchesBefore = jwks.requestCount;
+    const first = callGuard(await mint(key, '/orders'));
+    const cold = first.verdict();
+    expect(cold).toBeInstanceOf(Promise);
+    await expect(cold).resolves.toBe(true);
+    expect(jwks.requestCount - fetchesBefore).toBe(1);
+
+    const second = callGuard(await mint(key, '/orders'));
+    expect(second.verdict()).toBe(true);
+    expect((second.req['user'] as GatewayIdentity).subject).toBe(CALLER_DN);
+    expect(jwks.requestCount - fetchesBefore).toBe(1);
+  });
+
+  it('refuses synchronously too: a bad token on the hot path throws the 401 at once', async () => {
+    await callGuard(await mint(key, '/orders')).verdict(); // the key is known
+    const expired = callGuard(await mint(key, '/orders', { expiresIn: -3600 }));
+    let thrown: unknown;
+    try {
+      expired.verdict();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(GatewayAuthHttpException);
+    expect((thrown as GatewayAuthHttpException).getStatus()).toBe(401);
+    expect((thrown as GatewayAuthHttpException).reason.code).toBe('token_expired');
+    expect(expired.req['user']).toBeUndefined();
+  });
+
+  describe("the strategy is a Passport strategy: AuthGuard('gateway-jwt') uses it too", () => {
+    it('lets a valid token through and gives Passport the identity', async () => {
+      const response = await request(app.getHttpServer())
+        .get('/passport/me')
+        .set('Authorization', `Bearer ${await mint(key, '/passport/me')}`);
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ subject: CALLER_DN, cn: 'service1' });
+    });
+
+    it.each([
+      ['an expired token', { expiresIn: -3600 }],
+      ['a token from another issuer', { claims: { iss: 'CN=Someone Else' } }],
+    ])('refuses %s with 401', async (_label, options) => {
+      const response = await request(app.getHttpServer())
+        .get('/passport/me')
+        .set('Authorization', `Bearer ${await mint(key, '/passport/me', options)}`);
+      expect(response.status).toBe(401);
+    });
+
+    it('refuses a request without a token with 401', async () => {
+      expect((await request(app.getHttpServer()).get('/passport/me')).status).toBe(401);
+    });
+  });
+});
