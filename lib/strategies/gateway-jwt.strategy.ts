@@ -10,13 +10,11 @@ import {
   InvalidRequestError,
   TokenMissingError,
   UnknownKeyError,
-  IssuerMismatchError,
   SubjectInvalidError,
-  TokenExpiredError,
-  TokenNotYetValidError,
   TokenReplayedError,
 } from '../errors/gateway-auth.error.js';
 import { VerifiedCaller } from '../caller/gateway-caller.js';
+import { checkCoreClaims, checkIssuedAt, checkIssuer, checkRequiredClaims } from './claim-checks.js';
 import { createJwksKeyProvider } from '../jwks/jwks-key-provider.js';
 import { verifyJws } from '../utils/jws-verify.util.js';
 import { GatewayJwksService } from '../jwks/gateway-jwks.service.js';
@@ -103,35 +101,21 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
   private readonly replayCache: ReplayCache | undefined;
 
   /**
-   * Called by Passport with the signature-verified payload.
+   * Called with the signature-verified payload (the checks are in claim-checks.ts, shared with
+   * the `doctor` command).
    * @throws {IssuerMismatchError} `iss` is not a configured issuer
    * @throws {ClaimsInvalidError} `exp`, `sub` or `aud` missing or of the wrong type
    * @throws {TokenNotYetValidError} `iat` in the future beyond the clock tolerance
+   * @throws {TokenExpiredError} older than `maxTokenAgeSeconds`
+   * @throws {TokenReplayedError} `replayCache` has seen this `jti`
    * @throws {SubjectInvalidError} `sub` not a DN (unless `subjectFormat: 'opaque'`)
    */
   validate(payload: Record<string, unknown>): GatewayIdentity {
-    const { iss, sub, aud, exp, iat, jti } = payload;
-    // With issuer pinning the key provider has matched iss to the signing certificate.
-    if (typeof iss !== 'string' || (!this.options.issuerPinning && !this.options.issuers.includes(iss))) {
-      throw new IssuerMismatchError(this.options.issuers, typeof iss === 'string' ? iss : undefined);
-    }
-    if (exp === undefined) throw new ClaimsInvalidError('exp', 'missing');
-    if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new ClaimsInvalidError('exp', 'invalid');
-    if (sub === undefined) throw new ClaimsInvalidError('sub', 'missing');
-    if (typeof sub !== 'string' || sub.trim() === '') throw new ClaimsInvalidError('sub', 'invalid');
-    if (aud === undefined) throw new ClaimsInvalidError('aud', 'missing');
-    if (!isAudience(aud)) throw new ClaimsInvalidError('aud', 'invalid');
-    if (iat !== undefined) {
-      if (typeof iat !== 'number' || !Number.isFinite(iat)) throw new ClaimsInvalidError('iat', 'invalid');
-      if (iat > Date.now() / 1000 + this.options.clockToleranceSeconds) {
-        throw new TokenNotYetValidError('iat', new Date(iat * 1000));
-      }
-    }
-    for (const claim of this.options.requiredClaims) {
-      if (payload[claim] === undefined) throw new ClaimsInvalidError(claim, 'missing');
-    }
-    this.checkAge(iat);
-    this.checkReplay(iss, jti, exp);
+    const iss = checkIssuer(payload, this.options);
+    const { exp, sub } = checkCoreClaims(payload);
+    checkIssuedAt(payload, this.options);
+    checkRequiredClaims(payload, this.options);
+    this.checkReplay(iss, payload['jti'], exp);
     return Object.freeze({
       subject: sub,
       issuer: iss,
@@ -139,16 +123,6 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
       claims: Object.freeze(payload) as GatewayTokenClaims,
       caller: this.callerOf(sub),
     });
-  }
-
-  /** `maxTokenAgeSeconds`: refuses tokens issued too long ago, whatever their `exp`. */
-  protected checkAge(iat: unknown): void {
-    const maxAge = this.options.maxTokenAgeSeconds;
-    if (maxAge === undefined) return;
-    if (typeof iat !== 'number') throw new ClaimsInvalidError('iat', 'missing');
-    if (Date.now() / 1000 > iat + maxAge + this.options.clockToleranceSeconds) {
-      throw new TokenExpiredError(new Date((iat + maxAge) * 1000));
-    }
   }
 
   /** `replayCache`: a token (issuer and `jti`) is accepted once until it expires. */
@@ -197,11 +171,4 @@ export function tokenMissing(): TokenMissingError {
 /** The refusal of a token header that is repeated, empty or not one bearer token (RFC 6750 §3.1). */
 export function malformedHeader(tokenHeader: string): InvalidRequestError {
   return new InvalidRequestError(`The ${tokenHeader} header must hold a single bearer token`);
-}
-
-function isAudience(aud: unknown): aud is string | string[] {
-  return (
-    (typeof aud === 'string' && aud !== '') ||
-    (Array.isArray(aud) && aud.length > 0 && aud.every(value => typeof value === 'string'))
-  );
 }
