@@ -224,9 +224,13 @@ export class GatewayAuthGuard implements CanActivate {
     this.logRejection(error, request);
     const exception = toHttpException(error, this.gatewayOptions.realm);
     const response: unknown = http.getResponse();
-    const adapter = this.adapterHost.httpAdapter;
-    for (const [name, value] of Object.entries(exception.headers)) {
-      adapter.setHeader(response, name, value);
+    // No adapter in an application context without HTTP (the doctor, a unit test): the
+    // exception still carries its headers.
+    const adapter = this.adapterHost?.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
+    if (adapter) {
+      for (const [name, value] of Object.entries(exception.headers)) {
+        adapter.setHeader(response, name, value);
+      }
     }
     throw exception;
   }
