@@ -93,4 +93,12 @@ describe('package.json', () => {
     expect(manifest.exports['./health']).toEqual({ types: './dist/health/index.d.ts', default: './dist/health/index.js' });
     expect(packagesReachedFrom(join(root, 'lib', 'health', 'index.ts')).has('@nestjs/terminus')).toBe(true);
   });
+
+  it('exports the testing kit as the "./testing" subpath, reaching no optional or dev-only package', () => {
+    expect(manifest.exports['./testing']).toEqual({ types: './dist/testing/index.d.ts', default: './dist/testing/index.js' });
+    const reached = packagesReachedFrom(join(root, 'lib', 'testing', 'index.ts'));
+    const required = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})].filter(name => !optionalPeers.includes(name)));
+    expect(reached.has('@nestjs/common')).toBe(true);
+    expect([...reached].filter(name => !required.has(name))).toEqual([]);
+  });
 });
