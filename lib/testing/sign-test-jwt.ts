@@ -3,7 +3,11 @@ import type { GatewayJwsAlgorithm } from '../interfaces/gateway-auth-options.int
 import { describeValue, invalid, objectArgument } from './input-checks.js';
 import { checkSigningAlgorithm, type TestSigningKey } from './test-signing-key.js';
 
-/** How each algorithm signs with Node's one-shot `crypto.sign` (RFC 7518 §3.3 to §3.5, RFC 8037 §3.1). */
+/**
+ * How each algorithm signs with Node's one-shot `crypto.sign` (RFC 7518 §3.3 to §3.5, RFC 8037 §3.1).
+ * Written out again rather than shared with the verifier's table (jws-verify.util): a wrong entry
+ * there must not be mirrored here, where it would sign exactly what the verifier wrongly expects.
+ */
 const SIGNING: Readonly<Record<GatewayJwsAlgorithm, { readonly hash: string | null; readonly kind: 'rsa' | 'pss' | 'ec' | 'ed'; readonly curve?: string }>> = {
   RS256: { hash: 'sha256', kind: 'rsa' },
   RS384: { hash: 'sha384', kind: 'rsa' },

@@ -1,4 +1,5 @@
 import { generateKeyPair, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { SUPPORTED_ALGORITHMS } from '../gateway-auth.options.js';
 import type { GatewayJwsAlgorithm } from '../interfaces/gateway-auth-options.interface.js';
 import { describeValue, invalid, knownKeys, nonEmptyString, objectArgument } from './input-checks.js';
 
@@ -6,18 +7,7 @@ import { describeValue, invalid, knownKeys, nonEmptyString, objectArgument } fro
  * The algorithms the kit signs with: every one the module can verify (RFC 7518 §3.1, RFC 8037).
  * @publicApi
  */
-export const TEST_SIGNING_ALGORITHMS: readonly GatewayJwsAlgorithm[] = Object.freeze([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-]);
+export const TEST_SIGNING_ALGORITHMS: readonly GatewayJwsAlgorithm[] = Object.freeze([...SUPPORTED_ALGORITHMS]);
 
 /**
  * The public half of a test key as a JWKS publishes it: Node's `KeyObject.export({ format: 'jwk' })`
