@@ -192,7 +192,9 @@ export function audienceMatches(
   if (matching.mode === 'prefix') {
     return values.some(value => required.some(url => audienceCovers(value, url)));
   }
-  return values.some(value => required.includes(normalizeAudience(value, matching.includeQuery)));
+  // A value spelled exactly as a (normalised) required one matches without normalising it again:
+  // normalisation is idempotent. That is the common case, the gateway writing the URL as it is.
+  return values.some(value => required.includes(value) || required.includes(normalizeAudience(value, matching.includeQuery)));
 }
 
 function isHex(code: number): boolean {

@@ -85,11 +85,14 @@ function inspectWith(token: string, rules: InspectionRules, passed: Map<string, 
   if (token.length > rules.maxTokenLength) {
     throw new TokenTooLargeError(token.length, rules.maxTokenLength);
   }
-  const parts = token.split('.');
-  if (parts.length !== 3) {
+  const firstDot = token.indexOf('.');
+  const lastDot = token.lastIndexOf('.');
+  if (firstDot < 0 || firstDot === lastDot || token.indexOf('.', firstDot + 1) !== lastDot) {
     throw new TokenMalformedError('The token is not a compact JWS (three dot-separated parts)');
   }
-  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
+  const headerPart = token.slice(0, firstDot);
+  const payloadPart = token.slice(firstDot + 1, lastDot);
+  const signaturePart = token.slice(lastDot + 1);
   let header = passed?.get(headerPart);
   if (header === undefined) {
     header = checkedHeader(headerPart, rules);
