@@ -8,6 +8,7 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
   type: string;
   files: string[];
   exports: Record<string, Record<string, string> | string>;
+  bin?: Record<string, string>;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
@@ -100,5 +101,10 @@ describe('package.json', () => {
     const required = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})].filter(name => !optionalPeers.includes(name)));
     expect(reached.has('@nestjs/common')).toBe(true);
     expect([...reached].filter(name => !required.has(name))).toEqual([]);
+  });
+
+  it('installs the doctor command as the "nestjs-gateway-auth" bin, built from lib/cli/main.ts with its shebang', () => {
+    expect(manifest.bin).toEqual({ 'nestjs-gateway-auth': './dist/cli/main.js' });
+    expect(readFileSync(join(root, 'lib', 'cli', 'main.ts'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 });

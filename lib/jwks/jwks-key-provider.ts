@@ -130,8 +130,11 @@ export function createJwksKeyProvider(
   };
 }
 
-/** The token's (still unverified) `iss` must name the key's certificate; the signature check follows. */
-function pinnedIssuerMismatch(iss: unknown, jwks: GatewayJwksService, jwk: PublishedJwk, match: 'dn' | 'cn'): IssuerMismatchError | undefined {
+/**
+ * The token's (still unverified) `iss` must name the key's certificate; the signature check
+ * follows. Exported for the `doctor` command, which explains refusals with the same rule.
+ */
+export function pinnedIssuerMismatch(iss: unknown, jwks: GatewayJwksService, jwk: PublishedJwk, match: 'dn' | 'cn'): IssuerMismatchError | undefined {
   const certificate = jwks.certificateOf(jwk);
   const expected = certificate ? [match === 'cn' ? (certificate.commonName ?? '') : certificate.subjectDn] : [];
   const actual = typeof iss === 'string' ? iss : undefined;
@@ -154,13 +157,18 @@ function keyObjectFor(pem: string, cache: Map<string, KeyObject>): KeyObject {
   let key = cache.get(pem);
   if (!key) {
     key = createPublicKey(pem);
-    const bits = key.asymmetricKeyDetails?.modulusLength;
-    // RFC 7518 §3.3: RSA keys of 2048 bits or more.
-    if (bits !== undefined && bits < 2048) throw new KeyMismatchError(`The RSA key has ${bits} bits; at least 2048 are required`);
+    const tooShort = rsaKeySizeProblem(key);
+    if (tooShort) throw new KeyMismatchError(tooShort);
     if (cache.size >= KEY_OBJECT_CACHE_LIMIT) cache.clear();
     cache.set(pem, key);
   }
   return key;
+}
+
+/** RFC 7518 §3.3: RSA keys of 2048 bits or more. Why `key` is refused, or undefined. */
+export function rsaKeySizeProblem(key: KeyObject): string | undefined {
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  return bits !== undefined && bits < 2048 ? `The RSA key has ${bits} bits; at least 2048 are required` : undefined;
 }
 
 /**

@@ -84,7 +84,8 @@ export function checkRequiredClaims(payload: Record<string, unknown>, options: C
   }
 }
 
-function isAudience(aud: unknown): aud is string | string[] {
+/** A usable `aud`: a non-empty string, or a non-empty list of strings (RFC 7519 §4.1.3). */
+export function isAudience(aud: unknown): aud is string | string[] {
   return (
     (typeof aud === 'string' && aud !== '') ||
     (Array.isArray(aud) && aud.length > 0 && aud.every(value => typeof value === 'string'))
