@@ -30,8 +30,14 @@ export interface RouteResult {
   readonly runs: readonly LoadSummary[];
 }
 
+export type SignatureVerificationMode = 'event-loop' | 'thread-pool';
+
 export interface AdapterResult {
   readonly adapter: AdapterName;
+  /** The sample's `signatureVerification` (`GATEWAY_SIGNATURE_VERIFICATION`). */
+  readonly signatureVerification: SignatureVerificationMode;
+  /** `express, event-loop` and the like: the row's name. */
+  readonly label: string;
   readonly jwksLabel: string;
   readonly public?: RouteResult;
   readonly guarded?: RouteResult;
@@ -44,17 +50,22 @@ export interface AdapterResult {
 }
 
 /** The sample's environment, as `npm run sample:service` reads it. */
-export function sampleEnv(jwksUri: string): NodeJS.ProcessEnv {
+export function sampleEnv(jwksUri: string, signatureVerification: SignatureVerificationMode = 'event-loop'): NodeJS.ProcessEnv {
   return {
     GATEWAY_JWKS_URI: jwksUri,
     GATEWAY_ISSUER: ISSUER,
     GATEWAY_AUDIENCE_BASE: AUDIENCE_BASE,
     GATEWAY_ALGORITHMS: 'RS256',
+    GATEWAY_SIGNATURE_VERIFICATION: signatureVerification,
   };
 }
 
-export async function startSample(adapter: AdapterName, jwksUri: string): Promise<{ app: INestApplication; url: string }> {
-  const module = AppModule.forEnv(sampleEnv(jwksUri));
+export async function startSample(
+  adapter: AdapterName,
+  jwksUri: string,
+  signatureVerification: SignatureVerificationMode = 'event-loop',
+): Promise<{ app: INestApplication; url: string }> {
+  const module = AppModule.forEnv(sampleEnv(jwksUri, signatureVerification));
   const options = { logger: false as const, abortOnError: false, forceCloseConnections: true };
   const app =
     adapter === 'express'
@@ -92,19 +103,22 @@ const snippet = (body: string): string => (body.length > 160 ? `${body.slice(0, 
 
 async function benchAdapter(
   adapter: AdapterName,
+  signatureVerification: SignatureVerificationMode,
   key: BenchKey,
   jwks: CountingJwksServer,
   config: BenchConfig['http'],
   load: LoadClient,
   progress: (line: string) => void,
 ): Promise<AdapterResult> {
-  const jwksLabel = `http-${adapter}`;
+  const jwksLabel = `http-${adapter}-${signatureVerification}`;
+  const label = `${adapter}, ${signatureVerification}`;
+  const base = { adapter, signatureVerification, label, jwksLabel };
   const started = Date.now();
   let sample: { app: INestApplication; url: string };
   try {
-    sample = await withTimeout(startSample(adapter, jwks.uriFor(jwksLabel)), 30_000, `${adapter}: start`);
+    sample = await withTimeout(startSample(adapter, jwks.uriFor(jwksLabel), signatureVerification), 30_000, `${label}: start`);
   } catch (error) {
-    return { adapter, jwksLabel, error: `start failed: ${describeError(error)}` };
+    return { ...base, error: `start failed: ${describeError(error)}` };
   }
   const token = mintToken(key, '/orders');
   const guardedHeaders = { authorization: `Bearer ${token}` };
@@ -132,14 +146,14 @@ async function benchAdapter(
         maxRequests: config.maxRequestsPerRun,
       });
     if (config.warmupSeconds > 0) {
-      progress(`http ${adapter}: warm-up`);
+      progress(`http ${label}: warm-up`);
       await runOf('public', config.warmupSeconds);
       await runOf('guarded', config.warmupSeconds);
     }
     const publicRuns: LoadSummary[] = [];
     const guardedRuns: LoadSummary[] = [];
     for (let round = 0; round < config.rounds; round++) {
-      progress(`http ${adapter}: round ${round + 1}/${config.rounds}`);
+      progress(`http ${label}: round ${round + 1}/${config.rounds}`);
       const order: (keyof typeof routes)[] = round % 2 === 0 ? ['public', 'guarded'] : ['guarded', 'public'];
       for (const which of order) {
         const summary = await runOf(which, config.seconds);
@@ -151,8 +165,7 @@ async function benchAdapter(
     const roundRatios = guardedRuns.map((run, i) => run.rps / (publicRuns[i]?.rps ?? Number.NaN));
     const bad = [publicResult, guardedResult].filter(r => r.non2xx > 0 || r.errors > 0);
     return {
-      adapter,
-      jwksLabel,
+      ...base,
       public: publicResult,
       guarded: guardedResult,
       ratio: guardedResult.rps / publicResult.rps,
@@ -163,9 +176,9 @@ async function benchAdapter(
       lifetimeSeconds: (Date.now() - started) / 1000,
     };
   } catch (error) {
-    return { adapter, jwksLabel, error: describeError(error), lifetimeSeconds: (Date.now() - started) / 1000 };
+    return { ...base, error: describeError(error), lifetimeSeconds: (Date.now() - started) / 1000 };
   } finally {
-    await withTimeout(sample.app.close(), 15_000, `${adapter}: close`).catch(() => undefined);
+    await withTimeout(sample.app.close(), 15_000, `${label}: close`).catch(() => undefined);
   }
 }
 
@@ -177,6 +190,8 @@ export async function runHttpPart(
   progress: (line: string) => void,
 ): Promise<AdapterResult[]> {
   const results: AdapterResult[] = [];
-  for (const adapter of config.adapters) results.push(await benchAdapter(adapter, key, jwks, config, load, progress));
+  for (const adapter of config.adapters) {
+    for (const mode of config.signatureVerification) results.push(await benchAdapter(adapter, mode, key, jwks, config, load, progress));
+  }
   return results;
 }

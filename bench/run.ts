@@ -60,7 +60,7 @@ async function main(): Promise<void> {
         pinning.restore();
         await load.close();
       }
-      for (const result of http) if (result.error) problems.push(`http ${result.adapter}: ${result.error}`);
+      for (const result of http) if (result.error) problems.push(`http ${result.label}: ${result.error}`);
     }
     if (config.parts.has('memory')) {
       memory = await runMemoryPart(
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   }
   const instances = ([] as Instance[]).concat([
     ...(verify?.rows.filter(row => row.ours).map(row => ({ instance: `verify ${row.algorithm}${row.cached ? ' + cache' : ''} (app context)`, label: row.jwksLabel })) ?? []),
-    ...(http?.map(result => ({ instance: `http ${result.adapter} (sample app)`, label: result.jwksLabel, lifetimeSeconds: result.lifetimeSeconds })) ?? []),
+    ...(http?.map(result => ({ instance: `http ${result.label} (sample app)`, label: result.jwksLabel, lifetimeSeconds: result.lifetimeSeconds })) ?? []),
     ...(memory ? [{ instance: 'memory express (sample app)', label: memory.jwksLabel }] : []),
   ]).map(entry => ({ ...entry, fetches: jwks.count(entry.label) }));
   const expected = new Set(instances.map(i => encodeURIComponent(i.label)));
@@ -154,7 +154,7 @@ async function main(): Promise<void> {
       if (result.public && result.guarded) {
         for (const [i, route] of [result.public, result.guarded].entries()) {
           rows.push([
-            i === 0 ? result.adapter : '',
+            i === 0 ? result.label : '',
             route.route,
             formatRate(route.rps),
             `${route.p99Ms.toFixed(0)} ms`,
@@ -165,7 +165,7 @@ async function main(): Promise<void> {
         }
         if (result.error) rows.push(['', `PROBLEM: ${result.error}`]);
       } else {
-        rows.push([result.adapter, `FAILED: ${result.error ?? 'unknown'}`]);
+        rows.push([result.label, `FAILED: ${result.error ?? 'unknown'}`]);
       }
     }
     out.push(table(rows));

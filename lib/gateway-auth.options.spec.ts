@@ -45,6 +45,7 @@ describe('resolveGatewayAuthOptions', () => {
       replayCache: undefined,
       rejectionLogsPerMinute: 120,
       verifiedTokenCache: undefined,
+      signatureVerification: 'event-loop',
     });
     expect(DEFAULTS.jwks).toEqual({
       cacheMaxAgeMs: 600_000,
@@ -147,6 +148,13 @@ describe('resolveGatewayAuthOptions', () => {
     } catch (error) {
       expect((error as Error).message).toMatch(/^nestjs-gateway-auth: invalid configuration:\n {2}- jwksUri: .*\n {2}- issuer: .*\n {2}- audience: /);
     }
+  });
+
+  it("takes signatureVerification 'event-loop' or 'thread-pool', and names the two otherwise", () => {
+    expect(resolveGatewayAuthOptions({ ...valid, signatureVerification: 'thread-pool' }).signatureVerification).toBe('thread-pool');
+    expect(() => resolveGatewayAuthOptions({ ...valid, signatureVerification: 'worker' as never })).toThrow(
+      /signatureVerification: 'event-loop' or 'thread-pool', got "worker"/,
+    );
   });
 
   it('refuses a non-object', () => {

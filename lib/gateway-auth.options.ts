@@ -7,6 +7,7 @@ import type {
   AudienceResolver,
   GatewayAuthModuleOptions,
   GatewayJwsAlgorithm,
+  SignatureVerification,
 } from './interfaces/gateway-auth-options.interface.js';
 import {
   normalizeAudience,
@@ -63,6 +64,7 @@ export interface ResolvedGatewayAuthOptions {
   readonly replayCache: { readonly maxEntries: number } | undefined;
   readonly rejectionLogsPerMinute: number;
   readonly verifiedTokenCache: { readonly maxEntries: number; readonly maxTtlMs: number } | undefined;
+  readonly signatureVerification: SignatureVerification;
 }
 
 export const SUPPORTED_ALGORITHMS: readonly GatewayJwsAlgorithm[] = [
@@ -93,6 +95,7 @@ export const DEFAULTS = {
   },
   replayCacheEntries: 100_000,
   rejectionLogsPerMinute: 120,
+  signatureVerification: 'event-loop' as SignatureVerification,
 } as const;
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -116,7 +119,7 @@ export function resolveGatewayAuthOptions(input: unknown): ResolvedGatewayAuthOp
   const known = new Set<string>([
     'jwksUri', 'issuer', 'audience', 'algorithms', 'clockToleranceSeconds', 'tokenHeader', 'typ',
     'maxTokenLength', 'realm', 'jwks', 'subjectFormat', 'allowedCallers', 'requiredClaims',
-    'maxTokenAgeSeconds', 'replayCache', 'rejectionLogsPerMinute', 'verifiedTokenCache',
+    'maxTokenAgeSeconds', 'replayCache', 'rejectionLogsPerMinute', 'verifiedTokenCache', 'signatureVerification',
   ]);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) issues.push(`${key}: unknown option (known: ${[...known].join(', ')})`);
@@ -187,6 +190,10 @@ export function resolveGatewayAuthOptions(input: unknown): ResolvedGatewayAuthOp
     issues.push('verifiedTokenCache: cannot be combined with replayCache (a cached token would be accepted again)');
   }
   const rejectionLogsPerMinute = checkNumber(options.rejectionLogsPerMinute, 'rejectionLogsPerMinute', DEFAULTS.rejectionLogsPerMinute, 1, 100_000, issues);
+  const signatureVerification = options.signatureVerification ?? DEFAULTS.signatureVerification;
+  if (signatureVerification !== 'event-loop' && signatureVerification !== 'thread-pool') {
+    issues.push(`signatureVerification: 'event-loop' or 'thread-pool', got ${JSON.stringify(signatureVerification)}`);
+  }
 
   if (issues.length > 0) throw new GatewayAuthConfigError(issues);
   return {
@@ -208,6 +215,7 @@ export function resolveGatewayAuthOptions(input: unknown): ResolvedGatewayAuthOp
     replayCache,
     rejectionLogsPerMinute,
     verifiedTokenCache,
+    signatureVerification: signatureVerification as SignatureVerification,
   };
 }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { GatewayAuthModuleOptions, GatewayJwsAlgorithm } from '../lib/index.js';
+import type { GatewayAuthModuleOptions, GatewayJwsAlgorithm, SignatureVerification } from '../lib/index.js';
 
 /**
  * The sample's configuration errors (missing variables, a bad PORT): `main.ts` prints the message
@@ -34,6 +34,8 @@ type RequiredVariable = keyof typeof REQUIRED;
  * - `GATEWAY_AUDIENCE_BASE` (required): `audience.baseUrl`;
  * - `GATEWAY_ALGORITHMS` (optional): `algorithms`, a comma-separated list such as `RS256,ES256`;
  * - `GATEWAY_TOKEN_HEADER` (optional): `tokenHeader`, e.g. `x-gateway-jwt`;
+ * - `GATEWAY_SIGNATURE_VERIFICATION` (optional): `signatureVerification`, `event-loop` (the
+ *   library's default) or `thread-pool`;
  * - `GATEWAY_JWKS_CA_FILE`, `GATEWAY_JWKS_CERT_FILE`, `GATEWAY_JWKS_KEY_FILE` (optional): PEM files
  *   for an `https:` JWKS with a private CA, behind mutual TLS (`jwks.ca`, `jwks.cert`, `jwks.key`);
  * - `GATEWAY_ISSUER_CA_FILE` (optional): pins the issuer to the gateway's signing certificate,
@@ -66,6 +68,7 @@ export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): GatewayAuthModule
     .map(alg => alg.trim())
     .filter(alg => alg !== '');
   const tokenHeader = env['GATEWAY_TOKEN_HEADER']?.trim();
+  const signatureVerification = env['GATEWAY_SIGNATURE_VERIFICATION']?.trim();
   const ca = readPemFile(env, 'GATEWAY_JWKS_CA_FILE');
   const cert = readPemFile(env, 'GATEWAY_JWKS_CERT_FILE');
   const key = readPemFile(env, 'GATEWAY_JWKS_KEY_FILE');
@@ -83,6 +86,8 @@ export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): GatewayAuthModule
     // Unknown names are passed on: the library reports them, with the list of supported ones.
     ...(algorithms.length > 0 ? { algorithms: algorithms as GatewayJwsAlgorithm[] } : {}),
     ...(tokenHeader ? { tokenHeader } : {}),
+    // Passed on as given: the library refuses anything but its two values, naming them.
+    ...(signatureVerification ? { signatureVerification: signatureVerification as SignatureVerification } : {}),
   };
 }
 

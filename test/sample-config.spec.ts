@@ -38,3 +38,12 @@ describe('sample configuration: JWKS transport and issuer pinning files', () => 
     );
   });
 });
+
+describe('sample configuration: GATEWAY_SIGNATURE_VERIFICATION', () => {
+  const base = { GATEWAY_JWKS_URI: 'https://gw.example.com/jwks', GATEWAY_AUDIENCE_BASE: 'https://api.example.com', GATEWAY_ISSUER: 'CN=IAG' };
+
+  it('passes signatureVerification on when set, and leaves the library default otherwise', () => {
+    expect(gatewayOptionsFromEnv({ ...base, GATEWAY_SIGNATURE_VERIFICATION: ' thread-pool ' }).signatureVerification).toBe('thread-pool');
+    expect(gatewayOptionsFromEnv(base)).not.toHaveProperty('signatureVerification');
+  });
+});

@@ -2,7 +2,7 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GatewayAuthError } from '../lib/errors/gateway-auth.error.js';
-import { verifyJws } from '../lib/utils/jws-verify.util.js';
+import { verifyJws, verifyJwsSignature, verifyJwsSignatureInThreadPool } from '../lib/utils/jws-verify.util.js';
 import { jwkMismatch } from '../lib/jwks/jwk-algorithm.js';
 import { SUPPORTED_ALGORITHMS } from '../lib/gateway-auth.options.js';
 
@@ -85,3 +85,54 @@ describe('Wycheproof JWS vectors', () => {
     else expect(outcome).toBe('accepted');
   });
 });
+
+/**
+ * `signatureVerification: 'thread-pool'` checks signatures with `crypto.verify`'s callback form: on
+ * every vector it must reach the very verdict (and message) of the inline check.
+ */
+describe('Wycheproof JWS vectors through the thread-pool verifier', () => {
+  const groups = (JSON.parse(readFileSync(VECTORS, 'utf8')) as { testGroups: Group[] }).testGroups;
+  const replayable = groups.flatMap(group =>
+    group.public && (group.public['kty'] === 'RSA' || group.public['kty'] === 'EC')
+      ? group.tests.filter(test => typeof test.jws === 'string').flatMap(test => {
+          const publicJwk = group.public as Record<string, unknown>;
+          const alg = algOf(test.jws as string);
+          if (alg === undefined || jwkMismatch(publicJwk, alg)) return [];
+          try {
+            return [{ jws: test.jws as string, alg, key: createPublicKey({ key: publicJwk as never, format: 'jwk' }), result: test.result }];
+          } catch {
+            return [];
+          }
+        })
+      : [],
+  );
+
+  it('agree with the inline verifier on every vector, accepted or refused', async () => {
+    expect(replayable.length).toBeGreaterThan(250);
+    let accepted = 0;
+    for (const { jws, alg, key } of replayable) {
+      let inline: string;
+      try {
+        verifyJwsSignature(jws, alg, key);
+        inline = 'ok';
+        accepted++;
+      } catch (error) {
+        inline = (error as Error).message;
+      }
+      const pooled = await new Promise<string>(resolve => verifyJwsSignatureInThreadPool(jws, alg, key, error => resolve(error ? error.message : 'ok')));
+      expect({ jws, verdict: pooled }).toEqual({ jws, verdict: inline });
+    }
+    // Both outcomes occur, so the comparison is not between two constant answers.
+    expect(accepted).toBeGreaterThan(20);
+    expect(replayable.length - accepted).toBeGreaterThan(100);
+  });
+});
+
+function algOf(jws: string): string | undefined {
+  try {
+    const alg = (JSON.parse(Buffer.from(jws.split('.')[0] ?? '', 'base64url').toString('utf8')) as { alg?: unknown }).alg;
+    return typeof alg === 'string' && (SUPPORTED_ALGORITHMS as readonly string[]).includes(alg) ? alg : undefined;
+  } catch {
+    return undefined;
+  }
+}

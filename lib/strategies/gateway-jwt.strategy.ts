@@ -8,6 +8,7 @@ import {
   GatewayAuthError,
   ClaimsInvalidError,
   InvalidRequestError,
+  TokenMalformedError,
   TokenMissingError,
   UnknownKeyError,
   SubjectInvalidError,
@@ -16,7 +17,8 @@ import {
 import { VerifiedCaller } from '../caller/gateway-caller.js';
 import { checkCoreClaims, checkIssuedAt, checkIssuer, checkRequiredClaims } from './claim-checks.js';
 import { createJwksKeyProvider } from '../jwks/jwks-key-provider.js';
-import { verifyJws } from '../utils/jws-verify.util.js';
+import { checkTimeClaims, verifyJws, verifyJwsSignatureInThreadPool } from '../utils/jws-verify.util.js';
+import { decodeSegment } from '../utils/token-inspection.util.js';
 import { GatewayJwksService } from '../jwks/gateway-jwks.service.js';
 import { ReplayCache } from '../utils/replay-cache.util.js';
 import { extractToken, type RequestWithHeaders } from '../utils/token-extractor.util.js';
@@ -87,6 +89,13 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
         done(error ?? new UnknownKeyError(header?.kid));
         return;
       }
+      if (this.options.signatureVerification === 'thread-pool') {
+        verifyJwsSignatureInThreadPool(token, header.alg, key, failure => {
+          if (failure) done(failure);
+          else this.validateVerified(token, payload, done);
+        });
+        return;
+      }
       let identity: GatewayIdentity;
       try {
         identity = this.validate(verifyJws(token, header.alg, key, this.options.clockToleranceSeconds, Date.now(), payload));
@@ -96,6 +105,21 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
       }
       done(null, identity);
     });
+  }
+
+  /** After a signature verified in the thread pool: the time claims, then `validate()`, as `verifyJws` would. */
+  private validateVerified(token: string, decoded: Record<string, unknown> | undefined, done: VerificationCallback): void {
+    let identity: GatewayIdentity;
+    try {
+      const payload = decoded ?? decodeSegment(token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')));
+      if (!payload) throw new TokenMalformedError('The token payload is not a base64url JSON object');
+      checkTimeClaims(payload, this.options.clockToleranceSeconds);
+      identity = this.validate(payload);
+    } catch (failure) {
+      done(failure);
+      return;
+    }
+    done(null, identity);
   }
 
   private readonly replayCache: ReplayCache | undefined;

@@ -1,4 +1,4 @@
-import { constants, verify, type KeyObject } from 'node:crypto';
+import { constants, verify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import {
   ClaimsInvalidError,
   SignatureInvalidError,
@@ -57,6 +57,54 @@ export function verifyJws(
  * @throws {SignatureInvalidError} the signature does not verify (or cannot be read)
  */
 export function verifyJwsSignature(token: string, alg: string, key: KeyObject): number {
+  const job = signatureJob(token, alg, key);
+  let valid: boolean;
+  try {
+    valid = verify(job.hash, job.input, job.key, job.signature);
+  } catch (cause) {
+    throw new SignatureInvalidError('The token signature could not be verified', { cause });
+  }
+  if (!valid) throw new SignatureInvalidError('The token signature does not verify with the gateway key');
+  return job.lastDot;
+}
+
+/**
+ * `verifyJwsSignature` in libuv's thread pool (`crypto.verify` with a callback): the same checks
+ * and errors, the event loop free meanwhile. `done` gets the error, or null.
+ */
+export function verifyJwsSignatureInThreadPool(token: string, alg: string, key: KeyObject, done: (error: Error | null) => void): void {
+  let job: SignatureJob;
+  try {
+    job = signatureJob(token, alg, key);
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
+  try {
+    verify(job.hash, job.input, job.key, job.signature, (cause, valid) => {
+      if (cause) done(new SignatureInvalidError('The token signature could not be verified', { cause }));
+      else if (!valid) done(new SignatureInvalidError('The token signature does not verify with the gateway key'));
+      else done(null);
+    });
+  } catch (cause) {
+    done(new SignatureInvalidError('The token signature could not be verified', { cause }));
+  }
+}
+
+/** What `crypto.verify` is given for one token, decoded from it once. */
+interface SignatureJob {
+  readonly hash: string | null;
+  readonly input: Buffer;
+  readonly key: KeyObject | VerifyKeyObjectInput;
+  readonly signature: Buffer;
+  readonly lastDot: number;
+}
+
+/**
+ * @throws {TokenMalformedError} not a compact JWS, or an `alg` this verifier does not know
+ * @throws {SignatureInvalidError} an EC signature of the wrong length
+ */
+function signatureJob(token: string, alg: string, key: KeyObject): SignatureJob {
   const rule = VERIFY[alg];
   const lastDot = token.lastIndexOf('.');
   const firstDot = token.indexOf('.');
@@ -65,20 +113,18 @@ export function verifyJwsSignature(token: string, alg: string, key: KeyObject): 
   if (rule.bytes !== undefined && signature.length !== rule.bytes) {
     throw new SignatureInvalidError(`An ${alg} signature is ${rule.bytes} bytes; this one is ${signature.length}`);
   }
-  const input = Buffer.from(token.slice(0, lastDot));
-  let valid: boolean;
-  try {
-    valid =
-      rule.kind === 'rsa' || rule.kind === 'ed'
-        ? verify(rule.hash, input, key, signature)
-        : rule.kind === 'pss'
-          ? verify(rule.hash, input, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature)
-          : verify(rule.hash, input, { key, dsaEncoding: 'ieee-p1363' }, signature);
-  } catch (cause) {
-    throw new SignatureInvalidError('The token signature could not be verified', { cause });
-  }
-  if (!valid) throw new SignatureInvalidError('The token signature does not verify with the gateway key');
-  return lastDot;
+  return {
+    hash: rule.hash,
+    input: Buffer.from(token.slice(0, lastDot)),
+    key:
+      rule.kind === 'pss'
+        ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+        : rule.kind === 'ec'
+          ? { key, dsaEncoding: 'ieee-p1363' }
+          : key,
+    signature,
+    lastDot,
+  };
 }
 
 /**
