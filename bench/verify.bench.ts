@@ -41,6 +41,11 @@ export interface VerifyRow {
   readonly algorithm: BenchAlgorithm;
   /** `verifiedTokenCache` on (when the library has that option). */
   readonly cached: boolean;
+  /**
+   * `signatureVerification: 'thread-pool'`: one verification at a time, so this row shows the
+   * latency the thread hand-off adds, not throughput (no target applies).
+   */
+  readonly threadPool?: boolean;
   readonly jwksLabel: string;
   readonly raw?: VariantResult;
   readonly ours?: VariantResult;
@@ -174,17 +179,19 @@ async function benchOne(
   jwks: CountingJwksServer,
   config: BenchConfig['verify'],
   cache: { value: unknown } | undefined,
+  threadPool = false,
 ): Promise<VerifyRow> {
   const alg = key.alg;
-  const jwksLabel = `verify-${alg}${cache ? '-cache' : ''}`;
+  const jwksLabel = `verify-${alg}${cache ? '-cache' : ''}${threadPool ? '-thread-pool' : ''}`;
   const token = mintToken(key, '/orders');
   const raw = rawVerifier(key, token);
-  const base = { algorithm: alg, cached: cache !== undefined, jwksLabel };
+  const base = { algorithm: alg, cached: cache !== undefined, jwksLabel, ...(threadPool ? { threadPool } : {}) };
+  const extra = { ...(cache ? { verifiedTokenCache: cache.value } : {}), ...(threadPool ? { signatureVerification: 'thread-pool' } : {}) };
 
   let app: INestApplicationContext | undefined;
   try {
     try {
-      app = await createContext(moduleOptions(jwks, jwksLabel, alg, cache ? { verifiedTokenCache: cache.value } : {}));
+      app = await createContext(moduleOptions(jwks, jwksLabel, alg, extra));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const line = message.split('\n').find(l => l.includes(`"${alg}"`));
@@ -250,6 +257,12 @@ export async function runVerifyPart(
       const cachedRow = await benchOne(key, jwks, config, { value: probe.value });
       rows.push(cachedRow);
       if (cachedRow.oursNote?.startsWith('FAILED')) problems.push(`verify ${key.alg} + cache: ${cachedRow.oursNote}`);
+    }
+    if (key.alg === 'RS256' && row.ours) {
+      progress(`verify ${key.alg}, signatureVerification: thread-pool`);
+      const pooledRow = await benchOne(key, jwks, config, undefined, true);
+      rows.push(pooledRow);
+      if (pooledRow.oursNote?.startsWith('FAILED')) problems.push(`verify ${key.alg} thread-pool: ${pooledRow.oursNote}`);
     }
   }
   return { rows, verifiedTokenCache: probe.note, problems };
