@@ -30,7 +30,7 @@ export interface RouteResult {
   readonly runs: readonly LoadSummary[];
 }
 
-export type SignatureVerificationMode = 'event-loop' | 'thread-pool';
+export type SignatureVerificationMode = 'event-loop' | 'thread-pool' | 'auto';
 
 export interface AdapterResult {
   readonly adapter: AdapterName;

@@ -45,7 +45,7 @@ describe('resolveGatewayAuthOptions', () => {
       replayCache: undefined,
       rejectionLogsPerMinute: 120,
       verifiedTokenCache: undefined,
-      signatureVerification: 'event-loop',
+      signatureVerification: 'auto',
     });
     expect(DEFAULTS.jwks).toEqual({
       cacheMaxAgeMs: 600_000,
@@ -150,10 +150,11 @@ describe('resolveGatewayAuthOptions', () => {
     }
   });
 
-  it("takes signatureVerification 'event-loop' or 'thread-pool', and names the two otherwise", () => {
+  it("takes signatureVerification 'event-loop', 'thread-pool' or 'auto', and names them otherwise", () => {
     expect(resolveGatewayAuthOptions({ ...valid, signatureVerification: 'thread-pool' }).signatureVerification).toBe('thread-pool');
+    expect(resolveGatewayAuthOptions({ ...valid, signatureVerification: 'auto' }).signatureVerification).toBe('auto');
     expect(() => resolveGatewayAuthOptions({ ...valid, signatureVerification: 'worker' as never })).toThrow(
-      /signatureVerification: 'event-loop' or 'thread-pool', got "worker"/,
+      /signatureVerification: 'event-loop', 'thread-pool' or 'auto', got "worker"/,
     );
   });
 

@@ -95,7 +95,7 @@ export const DEFAULTS = {
   },
   replayCacheEntries: 100_000,
   rejectionLogsPerMinute: 120,
-  signatureVerification: 'event-loop' as SignatureVerification,
+  signatureVerification: 'auto' as SignatureVerification,
 } as const;
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -191,8 +191,8 @@ export function resolveGatewayAuthOptions(input: unknown): ResolvedGatewayAuthOp
   }
   const rejectionLogsPerMinute = checkNumber(options.rejectionLogsPerMinute, 'rejectionLogsPerMinute', DEFAULTS.rejectionLogsPerMinute, 1, 100_000, issues);
   const signatureVerification = options.signatureVerification ?? DEFAULTS.signatureVerification;
-  if (signatureVerification !== 'event-loop' && signatureVerification !== 'thread-pool') {
-    issues.push(`signatureVerification: 'event-loop' or 'thread-pool', got ${JSON.stringify(signatureVerification)}`);
+  if (signatureVerification !== 'event-loop' && signatureVerification !== 'thread-pool' && signatureVerification !== 'auto') {
+    issues.push(`signatureVerification: 'event-loop', 'thread-pool' or 'auto', got ${JSON.stringify(signatureVerification)}`);
   }
 
   if (issues.length > 0) throw new GatewayAuthConfigError(issues);

@@ -34,8 +34,8 @@ type RequiredVariable = keyof typeof REQUIRED;
  * - `GATEWAY_AUDIENCE_BASE` (required): `audience.baseUrl`;
  * - `GATEWAY_ALGORITHMS` (optional): `algorithms`, a comma-separated list such as `RS256,ES256`;
  * - `GATEWAY_TOKEN_HEADER` (optional): `tokenHeader`, e.g. `x-gateway-jwt`;
- * - `GATEWAY_SIGNATURE_VERIFICATION` (optional): `signatureVerification`, `event-loop` (the
- *   library's default) or `thread-pool`;
+ * - `GATEWAY_SIGNATURE_VERIFICATION` (optional): `signatureVerification`, `auto` (the library's
+ *   default), `event-loop` or `thread-pool`;
  * - `GATEWAY_JWKS_CA_FILE`, `GATEWAY_JWKS_CERT_FILE`, `GATEWAY_JWKS_KEY_FILE` (optional): PEM files
  *   for an `https:` JWKS with a private CA, behind mutual TLS (`jwks.ca`, `jwks.cert`, `jwks.key`);
  * - `GATEWAY_ISSUER_CA_FILE` (optional): pins the issuer to the gateway's signing certificate,

@@ -19,7 +19,7 @@ export interface BenchConfig {
   readonly http: {
     readonly adapters: readonly ('express' | 'fastify')[];
     /** The sample's `signatureVerification` values to measure, each as its own application. */
-    readonly signatureVerification: readonly ('event-loop' | 'thread-pool')[];
+    readonly signatureVerification: readonly ('event-loop' | 'thread-pool' | 'auto')[];
     readonly connections: number;
     readonly warmupSeconds: number;
     /** Alternating rounds per route (public, guarded, then guarded, public, ...). */
@@ -76,7 +76,7 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     },
     http: {
       adapters: list(env, 'BENCH_ADAPTERS', ['express', 'fastify'] as const),
-      signatureVerification: list(env, 'BENCH_SIGNATURE_VERIFICATION', ['event-loop', 'thread-pool'] as const),
+      signatureVerification: list(env, 'BENCH_SIGNATURE_VERIFICATION', ['event-loop', 'thread-pool', 'auto'] as const),
       connections,
       warmupSeconds: int(env, 'BENCH_HTTP_WARMUP_SECONDS', quick ? 1 : 2, 0, 60),
       rounds: int(env, 'BENCH_HTTP_ROUNDS', quick ? 1 : 3, 1, 20),

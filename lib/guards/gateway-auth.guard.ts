@@ -82,7 +82,9 @@ export class GatewayAuthGuard implements CanActivate {
 
   /**
    * Answers `true` synchronously when the signing key is already known (every request but the
-   * first per key), so the hot path allocates no Promise; a Promise while a key is being fetched.
+   * first per key) and the signature is checked on the event loop, so the hot path allocates no
+   * Promise; a Promise while a key is being fetched, or when the signature is checked in the
+   * thread pool (`signatureVerification`).
    */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const route = this.routeOf(context);

@@ -269,15 +269,17 @@ export interface GatewayAuthModuleOptions {
    * latency per request and the guard's answer without a Promise. `'thread-pool'`: `crypto.verify`
    * with a callback, in libuv's thread pool (as jose does), so the event loop serves other requests
    * meanwhile: more requests per second on a server with a spare core, but 50 to 90 µs more
-   * latency per request (the thread hand-off).
-   * The thread pool (`UV_THREADPOOL_SIZE`, 4 by default) is shared with `fs`, `dns` and `zlib`.
-   * @default 'event-loop'
+   * latency per request (the thread hand-off). `'auto'`: on the event loop while it has time to
+   * spare, in the thread pool while it is saturated (over 70% busy) and other requests are waiting,
+   * back as soon as handing off gains nothing. The thread pool (`UV_THREADPOOL_SIZE`, 4 by default)
+   * is shared with `fs`, `dns` and `zlib`.
+   * @default 'auto'
    */
   readonly signatureVerification?: SignatureVerification;
 }
 
 /** Where `GatewayAuthModule` checks signatures: see `GatewayAuthModuleOptions.signatureVerification`. */
-export type SignatureVerification = 'event-loop' | 'thread-pool';
+export type SignatureVerification = 'event-loop' | 'thread-pool' | 'auto';
 
 /**
  * Implemented by a class given to `forRootAsync({ useClass })`.

@@ -15,6 +15,7 @@ import {
   TokenReplayedError,
 } from '../errors/gateway-auth.error.js';
 import { VerifiedCaller } from '../caller/gateway-caller.js';
+import { VerificationPlacement } from './verification-placement.js';
 import { checkCoreClaims, checkIssuedAt, checkIssuer, checkRequiredClaims } from './claim-checks.js';
 import { createJwksKeyProvider } from '../jwks/jwks-key-provider.js';
 import { checkTimeClaims, verifyJws, verifyJwsSignatureInThreadPool } from '../utils/jws-verify.util.js';
@@ -49,6 +50,7 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
       // No algorithms/jsonWebTokenOptions: `authenticate` below verifies, not jsonwebtoken.
     });
     this.replayCache = options.replayCache ? new ReplayCache(options.replayCache.maxEntries) : undefined;
+    this.placement = options.signatureVerification === 'auto' ? new VerificationPlacement() : undefined;
     // The provider given to passport-jwt above (passport-jwt keeps it as _secretOrKeyProvider):
     // one provider, one jwks-rsa client.
     this.keyProvider = (this as unknown as { _secretOrKeyProvider: KeyProvider })._secretOrKeyProvider;
@@ -89,8 +91,10 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
         done(error ?? new UnknownKeyError(header?.kid));
         return;
       }
-      if (this.options.signatureVerification === 'thread-pool') {
+      const handOff = this.options.signatureVerification === 'thread-pool' ? ALWAYS_HANDED_OFF : this.placement?.begin();
+      if (handOff !== undefined) {
         verifyJwsSignatureInThreadPool(token, header.alg, key, failure => {
+          if (handOff !== ALWAYS_HANDED_OFF) this.placement?.handedOffEnded(handOff);
           if (failure) done(failure);
           else this.validateVerified(token, payload, done);
         });
@@ -123,6 +127,8 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
   }
 
   private readonly replayCache: ReplayCache | undefined;
+  /** With `signatureVerification: 'auto'`: where each signature is checked. */
+  private readonly placement: VerificationPlacement | undefined;
 
   /**
    * Called with the signature-verified payload (the checks are in claim-checks.ts, shared with
@@ -181,6 +187,8 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
 }
 
 const CALLER_CACHE_LIMIT = 1_000;
+/** The hand-off ticket of `signatureVerification: 'thread-pool'`, where nothing is decided. */
+const ALWAYS_HANDED_OFF = 0;
 
 type KeyProvider = ReturnType<typeof createJwksKeyProvider>;
 
