@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 /** What `signatureVerification: 'auto'` decides from: a clock and the event loop's utilisation. */
@@ -19,8 +19,8 @@ const NODE_SIGNALS: PlacementSignals = {
  * pool once the event loop is saturated (utilisation over `busyAbove` in the last window), so that
  * other requests are served while a signature is checked beside it. It goes back to the event loop
  * as soon as handing off gains nothing: `idleAfter` hand-offs in a row during which no other
- * verification began (one caller awaiting one verification after another, say). With one core
- * there is no spare core to hand off to: always the event loop.
+ * verification began (one caller awaiting one verification after another, say). On a one-CPU
+ * machine there is no spare core to hand off to: always the event loop.
  */
 export class VerificationPlacement {
   private offloading = false;
@@ -35,7 +35,9 @@ export class VerificationPlacement {
     private readonly windowMs = 100,
     private readonly busyAbove = 0.7,
     private readonly idleAfter = 4,
-    private readonly cores = availableParallelism(),
+    // The machine's CPUs, not the event loop thread's affinity (availableParallelism): the pool's
+    // threads may run on any of them even when the event loop is pinned to one.
+    private readonly cores = cpus().length,
   ) {
     this.windowStart = signals.now();
     this.windowUtilization = signals.eventLoopUtilization();
