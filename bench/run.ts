@@ -138,7 +138,7 @@ async function main(): Promise<void> {
         row.ours ? formatRate(row.ours.opsPerSecond) : (row.oursNote ?? ''),
         row.ratio !== undefined ? formatRatio(row.ratio) : '',
         row.medianRoundRatio !== undefined ? formatRatio(row.medianRoundRatio) : '',
-        row.ratio === undefined ? '' : row.threadPool ? 'latency, no target' : verdict(row.ratio, REFERENCE.oursOverRaw),
+        row.ratio === undefined ? '' : row.threadPool ? 'latency, no target' : verdict(row.medianRoundRatio ?? row.ratio, REFERENCE.oursOverRaw),
       ]);
     }
     out.push(table(rows));
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
             `${route.p99Ms.toFixed(0)} ms`,
             String(route.non2xx + route.errors),
             i === 1 && result.ratio !== undefined ? `${formatRatio(result.ratio)} (median round ${formatRatio(result.medianRoundRatio ?? Number.NaN)})` : '',
-            i === 1 && result.ratio !== undefined ? `≥ ${target}× ${verdict(result.ratio, target)}` : '',
+            i === 1 && result.ratio !== undefined ? `≥ ${target}× ${verdict(result.medianRoundRatio ?? result.ratio, target)}` : '',
           ]);
         }
         if (result.error) rows.push(['', `PROBLEM: ${result.error}`]);

@@ -70,8 +70,8 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     parts: new Set(list(env, 'BENCH_PARTS', ['verify', 'http', 'memory'] as const)),
     verify: {
       warmupMs: int(env, 'BENCH_VERIFY_WARMUP_MS', quick ? 300 : 700, 0, 60_000),
-      rounds: int(env, 'BENCH_VERIFY_ROUNDS', quick ? 2 : 4, 1, 100),
-      phaseMs: int(env, 'BENCH_VERIFY_MS', quick ? 400 : 800, 50, 60_000),
+      rounds: int(env, 'BENCH_VERIFY_ROUNDS', quick ? 3 : 8, 1, 100),
+      phaseMs: int(env, 'BENCH_VERIFY_MS', quick ? 300 : 500, 50, 60_000),
       phaseMaxIterations: int(env, 'BENCH_VERIFY_MAX_ITERATIONS', 500_000, 100, 100_000_000),
     },
     http: {
