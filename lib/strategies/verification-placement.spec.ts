@@ -92,4 +92,43 @@ describe('VerificationPlacement (signatureVerification: auto)', () => {
       expect(placement.begin()).toBeUndefined();
     }
   });
+
+  it('waits twice as long before deciding again after each fruitless spell, up to 16 windows, and resets once a hand-off helps', () => {
+    const clock = signals();
+    const placement = new VerificationPlacement(clock, 100, 0.7, 4, 2);
+    const fruitlessSpell = (): void => {
+      let handOffs = 0;
+      while (placement.handingOff) {
+        placement.handedOffEnded(placement.begin() as number);
+        handOffs++;
+      }
+      expect(handOffs).toBeLessThanOrEqual(4);
+    };
+    /** How long the loop, busy all along, stays on the event loop before handing off again. */
+    const waitBeforeHandOff = (): number => {
+      let waited = 0;
+      while (placement.begin() === undefined) {
+        clock.advance(10, 1);
+        waited += 10;
+      }
+      return waited;
+    };
+    clock.advance(100, 1);
+    placement.handedOffEnded(placement.begin() as number);
+    fruitlessSpell();
+    const waits: number[] = [];
+    for (let spell = 0; spell < 6; spell++) {
+      waits.push(waitBeforeHandOff());
+      fruitlessSpell();
+    }
+    expect(waits).toEqual([200, 400, 800, 1600, 1600, 1600]);
+    // A hand-off that overlaps another brings the wait back to one window (doubled once by the
+    // fruitless spell that ends this round): 200 ms, no longer 1600.
+    waitBeforeHandOff();
+    const first = placement.begin() as number;
+    placement.begin();
+    placement.handedOffEnded(first);
+    fruitlessSpell();
+    expect(waitBeforeHandOff()).toBe(200);
+  });
 });

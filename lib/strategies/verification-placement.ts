@@ -8,6 +8,9 @@ export interface PlacementSignals {
   eventLoopUtilization(since?: EventLoopUtilization): EventLoopUtilization;
 }
 
+/** The longest wait between decisions after fruitless hand-offs, in windows. */
+const MAX_BACKOFF = 16;
+
 const NODE_SIGNALS: PlacementSignals = {
   now: () => performance.now(),
   eventLoopUtilization: since => performance.eventLoopUtilization(since),
@@ -19,8 +22,10 @@ const NODE_SIGNALS: PlacementSignals = {
  * pool once the event loop is saturated (utilisation over `busyAbove` in the last window), so that
  * other requests are served while a signature is checked beside it. It goes back to the event loop
  * as soon as handing off gains nothing: `idleAfter` hand-offs in a row during which no other
- * verification began (one caller awaiting one verification after another, say). On a one-CPU
- * machine there is no spare core to hand off to: always the event loop.
+ * verification began (one caller awaiting one verification after another, say). Each such
+ * return doubles the wait before the next decision (up to 16 windows), so a busy loop that gains
+ * nothing from the pool is rarely disturbed; a hand-off that overlaps others resets it. On a
+ * one-CPU machine there is no spare core to hand off to: always the event loop.
  */
 export class VerificationPlacement {
   private offloading = false;
@@ -29,6 +34,8 @@ export class VerificationPlacement {
   /** Verifications begun so far: a hand-off that sees this unchanged when it ends overlapped nothing. */
   private begun = 0;
   private idleHandOffs = 0;
+  /** The current wait between decisions: `windowMs`, doubled after each fruitless hand-off spell. */
+  private currentWindowMs: number;
 
   constructor(
     private readonly signals: PlacementSignals = NODE_SIGNALS,
@@ -41,6 +48,7 @@ export class VerificationPlacement {
   ) {
     this.windowStart = signals.now();
     this.windowUtilization = signals.eventLoopUtilization();
+    this.currentWindowMs = windowMs;
   }
 
   /**
@@ -52,7 +60,7 @@ export class VerificationPlacement {
     if (this.offloading) return ticket;
     if (this.cores < 2) return undefined;
     const now = this.signals.now();
-    if (now - this.windowStart < this.windowMs) return undefined;
+    if (now - this.windowStart < this.currentWindowMs) return undefined;
     const busy = this.signals.eventLoopUtilization(this.windowUtilization).utilization > this.busyAbove;
     this.newWindow(now);
     if (!busy) return undefined;
@@ -65,10 +73,12 @@ export class VerificationPlacement {
   handedOffEnded(ticket: number): void {
     if (this.begun !== ticket) {
       this.idleHandOffs = 0;
+      this.currentWindowMs = this.windowMs;
       return;
     }
     if (++this.idleHandOffs >= this.idleAfter && this.offloading) {
       this.offloading = false;
+      this.currentWindowMs = Math.min(this.currentWindowMs * 2, this.windowMs * MAX_BACKOFF);
       this.newWindow(this.signals.now());
     }
   }
