@@ -1,16 +1,7 @@
 import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import {
-  ALLOW_CALLERS_METADATA,
-  GATEWAY_AUTH_RESOLVED_OPTIONS,
-  PUBLIC_ROUTE_METADATA,
-} from '../gateway-auth.constants.js';
-import {
-  callerAllowed,
-  compiledCallerRules,
-  type CallerRule,
-  type CompiledCallerRules,
-} from '../caller/caller-rules.js';
+import { GATEWAY_AUTH_RESOLVED_OPTIONS } from '../gateway-auth.constants.js';
+import { callerAllowed, type CompiledCallerRules } from '../caller/caller-rules.js';
 import type { ResolvedGatewayAuthOptions } from '../gateway-auth.options.js';
 import type { GatewayIdentity } from '../interfaces/gateway-identity.interface.js';
 import {
@@ -18,9 +9,9 @@ import {
   CallerNotAllowedError,
   GatewayAuthError,
 } from '../errors/gateway-auth.error.js';
-import { toHttpException } from '../errors/to-http-exception.js';
 import { audienceMatches } from '../utils/audience.util.js';
 import { audienceRequirement } from '../utils/audience-requirement.util.js';
+import { isPublicRoute, refuse, routeCallerRules } from './route-rules.js';
 import { GatewayAudience } from '../decorators/gateway-audience.decorator.js';
 import { extractToken, type RequestWithHeaders } from '../utils/token-extractor.util.js';
 import { peekForLog } from '../utils/token-inspection.util.js';
@@ -137,11 +128,7 @@ export class GatewayAuthGuard implements CanActivate {
 
   /** The route's `@AllowCallers()` rules, else the module's `allowedCallers`; none means anyone. */
   protected allowedCallers(context: ExecutionContext): CompiledCallerRules | undefined {
-    const rules = this.reflector.getAllAndOverride<readonly CallerRule[] | undefined>(ALLOW_CALLERS_METADATA, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    return rules ? compiledCallerRules(rules) : this.gatewayOptions.allowedCallers;
+    return routeCallerRules(this.reflector, context, this.gatewayOptions.allowedCallers);
   }
 
   /**
@@ -211,30 +198,13 @@ export class GatewayAuthGuard implements CanActivate {
 
   /** True for handlers or controllers marked `@Public()`. */
   protected isPublic(context: ExecutionContext): boolean {
-    return (
-      this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE_METADATA, [
-        context.getHandler(),
-        context.getClass(),
-      ]) === true
-    );
+    return isPublicRoute(this.reflector, context);
   }
 
   /** Logs the refusal once, sets the RFC 6750 headers and throws the HTTP exception. */
   protected reject(error: GatewayAuthError, context: ExecutionContext): never {
-    const http = context.switchToHttp();
-    const request = http.getRequest<GatewayRequest>();
-    this.logRejection(error, request);
-    const exception = toHttpException(error, this.gatewayOptions.realm);
-    const response: unknown = http.getResponse();
-    // No adapter in an application context without HTTP (the doctor, a unit test): the
-    // exception still carries its headers.
-    const adapter = this.adapterHost?.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
-    if (adapter) {
-      for (const [name, value] of Object.entries(exception.headers)) {
-        adapter.setHeader(response, name, value);
-      }
-    }
-    throw exception;
+    this.logRejection(error, context.switchToHttp().getRequest<GatewayRequest>());
+    return refuse(error, this.gatewayOptions.realm, context, this.adapterHost);
   }
 
   protected logRejection(error: GatewayAuthError, request: GatewayRequest): void {

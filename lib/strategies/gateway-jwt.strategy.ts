@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy, type SecretOrKeyProvider } from 'passport-jwt';
@@ -8,7 +9,6 @@ import {
   GatewayAuthError,
   ClaimsInvalidError,
   InvalidRequestError,
-  TokenMalformedError,
   TokenMissingError,
   UnknownKeyError,
   SubjectInvalidError,
@@ -18,8 +18,7 @@ import { VerifiedCaller } from '../caller/gateway-caller.js';
 import { VerificationPlacement } from './verification-placement.js';
 import { checkCoreClaims, checkIssuedAt, checkIssuer, checkRequiredClaims } from './claim-checks.js';
 import { createJwksKeyProvider } from '../jwks/jwks-key-provider.js';
-import { checkTimeClaims, verifyJws, verifyJwsSignatureInThreadPool } from '../utils/jws-verify.util.js';
-import { decodeSegment } from '../utils/token-inspection.util.js';
+import { signedClaims, verifyJws, verifyJwsSignatureInThreadPool } from '../utils/jws-verify.util.js';
 import { GatewayJwksService } from '../jwks/gateway-jwks.service.js';
 import { ReplayCache } from '../utils/replay-cache.util.js';
 import { extractToken, type RequestWithHeaders } from '../utils/token-extractor.util.js';
@@ -92,33 +91,31 @@ export class GatewayJwtStrategy extends PassportStrategy(Strategy, GATEWAY_JWT_S
         return;
       }
       const handOff = this.options.signatureVerification === 'thread-pool' ? ALWAYS_HANDED_OFF : this.placement?.begin();
-      if (handOff !== undefined) {
-        verifyJwsSignatureInThreadPool(token, header.alg, key, failure => {
-          if (handOff !== ALWAYS_HANDED_OFF) this.placement?.handedOffEnded(handOff);
-          if (failure) done(failure);
-          else this.validateVerified(token, payload, done);
-        });
+      if (handOff === undefined) {
+        this.conclude(token, payload, done, header.alg, key);
         return;
       }
-      let identity: GatewayIdentity;
-      try {
-        identity = this.validate(verifyJws(token, header.alg, key, this.options.clockToleranceSeconds, Date.now(), payload));
-      } catch (failure) {
-        done(failure);
-        return;
-      }
-      done(null, identity);
+      verifyJwsSignatureInThreadPool(token, header.alg, key, failure => {
+        if (handOff !== ALWAYS_HANDED_OFF) this.placement?.handedOffEnded(handOff);
+        if (failure) done(failure);
+        else this.conclude(token, payload, done);
+      });
     });
   }
 
-  /** After a signature verified in the thread pool: the time claims, then `validate()`, as `verifyJws` would. */
-  private validateVerified(token: string, decoded: Record<string, unknown> | undefined, done: VerificationCallback): void {
+  /**
+   * The claims of a signed token through `validate()`, the outcome to `done`. With `alg` and `key`
+   * the signature is verified here first (on the event loop); without, it was already (in the
+   * thread pool). No closure per request: this is the hot path.
+   */
+  private conclude(token: string, decoded: Record<string, unknown> | undefined, done: VerificationCallback, alg?: string, key?: KeyObject): void {
+    const tolerance = this.options.clockToleranceSeconds;
     let identity: GatewayIdentity;
     try {
-      const payload = decoded ?? decodeSegment(token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')));
-      if (!payload) throw new TokenMalformedError('The token payload is not a base64url JSON object');
-      checkTimeClaims(payload, this.options.clockToleranceSeconds);
-      identity = this.validate(payload);
+      const claims = alg !== undefined && key !== undefined
+        ? verifyJws(token, alg, key, tolerance, Date.now(), decoded)
+        : signedClaims(token, tolerance, Date.now(), decoded);
+      identity = this.validate(claims);
     } catch (failure) {
       done(failure);
       return;

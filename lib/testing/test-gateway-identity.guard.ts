@@ -8,13 +8,13 @@ import {
   type Type,
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { callerAllowed, compiledCallerRules, type CallerRule, type CompiledCallerRules } from '../caller/caller-rules.js';
+import { callerAllowed, type CompiledCallerRules } from '../caller/caller-rules.js';
 import { GatewayAudience } from '../decorators/gateway-audience.decorator.js';
 import { CallerNotAllowedError, TokenMissingError, type GatewayAuthError } from '../errors/gateway-auth.error.js';
-import { toHttpException } from '../errors/to-http-exception.js';
-import { ALLOW_CALLERS_METADATA, GATEWAY_AUTH_RESOLVED_OPTIONS, PUBLIC_ROUTE_METADATA } from '../gateway-auth.constants.js';
+import { GATEWAY_AUTH_RESOLVED_OPTIONS } from '../gateway-auth.constants.js';
 import type { ResolvedGatewayAuthOptions } from '../gateway-auth.options.js';
 import { GatewayAuthGuard, type GatewayRequest } from '../guards/gateway-auth.guard.js';
+import { isPublicRoute, refuse, routeCallerRules } from '../guards/route-rules.js';
 import type { GatewayIdentity } from '../interfaces/gateway-identity.interface.js';
 import { audienceRequirement } from '../utils/audience-requirement.util.js';
 import { describeValue, invalid, objectArgument } from './input-checks.js';
@@ -24,11 +24,6 @@ import { GATEWAY_AUTH_TESTING_OPTIONS, testingModuleOptions, type TestGuardOptio
 
 /** Options preset by `TestGatewayIdentityGuard.withCaller()`, by the subclass it made. */
 const presets = new WeakMap<Function, TestGuardOptions>();
-
-interface HeaderTarget {
-  header?: (name: string, value: string) => unknown;
-  setHeader?: (name: string, value: string) => unknown;
-}
 
 /**
  * TEST-ONLY. NEVER USE IN PRODUCTION: it lets every request in as a caller nobody authenticated.
@@ -167,28 +162,16 @@ export class TestGatewayIdentityGuard implements CanActivate {
   }
 
   private isPublic(context: ExecutionContext): boolean {
-    return this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE_METADATA, [context.getHandler(), context.getClass()]) === true;
+    return isPublicRoute(this.reflector, context);
   }
 
   /** As `GatewayAuthGuard`: the route's `@AllowCallers()` rules, else the module's `allowedCallers`. */
   private allowedCallers(context: ExecutionContext): CompiledCallerRules | undefined {
-    const rules = this.reflector.getAllAndOverride<readonly CallerRule[] | undefined>(ALLOW_CALLERS_METADATA, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    return rules ? compiledCallerRules(rules) : this.settings.allowedCallers;
+    return routeCallerRules(this.reflector, context, this.settings.allowedCallers);
   }
 
   /** As `GatewayAuthGuard`: the library's RFC 6750 headers set on the response, then the same exception. */
   private reject(error: GatewayAuthError, context: ExecutionContext): never {
-    const exception = toHttpException(error, this.settings.realm);
-    const response = context.switchToHttp().getResponse<HeaderTarget>();
-    const adapter = this.adapterHost?.httpAdapter;
-    for (const [name, value] of Object.entries(exception.headers)) {
-      if (adapter) adapter.setHeader(response, name, value);
-      else if (typeof response.header === 'function') response.header(name, value);
-      else if (typeof response.setHeader === 'function') response.setHeader(name, value);
-    }
-    throw exception;
+    return refuse(error, this.settings.realm, context, this.adapterHost);
   }
 }

@@ -42,8 +42,24 @@ export function verifyJws(
   nowMs = Date.now(),
   decodedPayload?: Record<string, unknown>,
 ): Record<string, unknown> {
-  const lastDot = verifyJwsSignature(token, alg, key);
-  const payload = decodedPayload ?? decodeSegment(token.slice(token.indexOf('.') + 1, lastDot));
+  verifyJwsSignature(token, alg, key);
+  return signedClaims(token, clockToleranceSeconds, nowMs, decodedPayload);
+}
+
+/**
+ * What follows a verified signature, wherever it was checked: the payload (`decodedPayload` when
+ * the inspection already decoded it), its `nbf` and `exp` against the clock.
+ *
+ * @throws {TokenMalformedError} the payload is not a JSON object
+ * @throws {TokenExpiredError}, {TokenNotYetValidError}, {ClaimsInvalidError} as `checkTimeClaims`
+ */
+export function signedClaims(
+  token: string,
+  clockToleranceSeconds: number,
+  nowMs = Date.now(),
+  decodedPayload?: Record<string, unknown>,
+): Record<string, unknown> {
+  const payload = decodedPayload ?? decodeSegment(token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')));
   if (!payload) throw new TokenMalformedError('The token payload is not a base64url JSON object');
   checkTimeClaims(payload, clockToleranceSeconds, nowMs);
   return payload;
